@@ -1,0 +1,7 @@
+"""`python -m conformance` is the same as the `messaging-conformance` command."""
+
+import sys
+
+from conformance.cli import main
+
+sys.exit(main())

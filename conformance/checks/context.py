@@ -1,0 +1,31 @@
+"""What a check may know besides the exchange: the spec's view of an operation and the clock.
+
+Kept as a small protocol so checks stay pure and unit tests can hand them a fake spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Protocol
+
+
+class SpecView(Protocol):
+    def documented_statuses(self, operation: str) -> frozenset[int]:
+        """Statuses the spec documents for the operation (empty when unknown)."""
+
+    def response_schema(self, operation: str, status: int) -> dict[str, Any] | None:
+        """The JSON Schema (refs resolved) of the operation's response body, if any."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    spec: SpecView
+    timeout: float = 10.0
+    now: Callable[[], datetime] = field(default=_utcnow)
+    # Allowed clock skew when judging retry_by "not in the past".
+    skew_seconds: float = 5.0

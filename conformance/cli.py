@@ -1,0 +1,146 @@
+"""The command-line face: parse flags, call the library, print, exit 0/1/2.
+
+Exit codes: 0 certified (or incomplete), 1 a MUST rule failed (or a SHOULD under --strict),
+2 the run could not start (bad profile, manifest, spec or flags; provider unreachable).
+Input errors print one line; `--debug` adds the traceback for bug reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from conformance import __version__
+from conformance.errors import EXIT_USAGE, ConformanceError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad flags already; keep its message to one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="messaging-conformance",
+                     description="Certify a Pipedrive Messaging app extension provider.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="certify a provider (default: the bundled reference)")
+    run.add_argument("--profile", help="profile YAML; omit to certify the bundled reference")
+    run.add_argument("--report-dir", default="reports", help="where to write report.json")
+    run.add_argument("--seed", type=int, help="seed for generated requests and ids")
+    run.add_argument("--max-examples", type=_positive_int, default=25,
+                     help="generated requests per operation and mode (default 25)")
+    run.add_argument("--strict", action="store_true", help="SHOULD failures fail the run")
+    run.add_argument("--timeout", type=_positive_float, default=10.0,
+                     help="seconds per request (default 10)")
+    run.add_argument("--rate", type=_positive_float, help="cap on requests per second")
+    run.add_argument("--spec", help="OpenAPI spec (default: the bundled contract spec)")
+    run.add_argument("--only", action="append", metavar="RULE_GLOB",
+                     help="judge only rules matching the glob (repeatable), e.g. 'error.*'")
+    run.add_argument("--workers", type=_positive_int, default=2,
+                     help="parallel lookups in consistency scenarios (default 2)")
+    run.add_argument("--no-fuzz", dest="fuzz", action="store_false",
+                     help="skip the property-based phase")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+
+    rules = sub.add_parser("rules", help="print the rule catalogue")
+    rules.add_argument("--json", action="store_true", help="machine-readable output")
+
+    validate = sub.add_parser("validate-manifest", help="lint a manifest file or URL")
+    validate.add_argument("manifest", metavar="FILE_OR_URL")
+
+    serve = sub.add_parser("serve-reference", help="serve the bundled reference provider")
+    from conformance.reference import serve as serve_module
+
+    serve_module.add_arguments(serve)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConformanceError as exc:
+        if args.debug:
+            raise
+        print(f"messaging-conformance: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("messaging-conformance: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from conformance.console import ProgressPrinter, summary
+    from conformance.report import write_json
+    from conformance.runner import RunOptions, run
+
+    options = RunOptions(profile=args.profile, seed=args.seed, max_examples=args.max_examples,
+                         strict=args.strict, timeout=args.timeout, rate=args.rate,
+                         spec=args.spec, only=args.only, workers=args.workers, fuzz=args.fuzz)
+    report = run(options, ProgressPrinter(quiet=args.quiet))
+    path = write_json(report, args.report_dir)
+    print(summary(report, str(path)))
+    return report.exit_code
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from conformance.rules import CATALOGUE
+
+    if args.json:
+        print(json.dumps([{"id": r.id, "level": r.level.value, "title": r.title,
+                           "rationale": r.rationale, "source": r.source} for r in CATALOGUE],
+                         indent=2))
+        return 0
+    width = max(len(r.id) for r in CATALOGUE)
+    print(f"{'id':<{width}}  level   title")
+    for r in CATALOGUE:
+        print(f"{r.id:<{width}}  {r.level.value:<6}  {r.title}")
+    return 0
+
+
+def cmd_validate_manifest(args: argparse.Namespace) -> int:
+    from conformance.manifest import lint, load_manifest
+    from conformance.rules import RULES, Level
+
+    findings = lint(load_manifest(args.manifest))
+    for finding in findings:
+        print(f"{RULES[finding.rule].level.value:<6} {finding.rule}: {finding.message}")
+    must = [f for f in findings if RULES[f.rule].level is Level.MUST]
+    if not findings:
+        print(f"{args.manifest}: manifest is valid")
+    return 1 if must else 0
+
+
+def cmd_serve_reference(args: argparse.Namespace) -> int:
+    from conformance.reference import serve
+
+    return serve.run(args)
+
+
+COMMANDS = {"run": cmd_run, "rules": cmd_rules, "validate-manifest": cmd_validate_manifest,
+            "serve-reference": cmd_serve_reference}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

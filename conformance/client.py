@@ -1,0 +1,289 @@
+"""The only code that talks HTTP to the provider, and the policy every request obeys.
+
+Scenarios and fuzzing both send through `ProviderClient.send`, so one place decides: Basic
+auth from the profile, a deadline per request (not just per socket read), a body cap, a
+global rate cap, waiting out 429s until `retry_by` (capped), refusing side effects outside
+the profile's sandbox, and recording every exchange with credentials scrubbed out.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from conformance.manifest import Manifest
+from conformance.model import Exchange, RecordedRequest, RecordedResponse
+from conformance.profile import Credentials
+
+REDACTED = "<redacted>"
+RECORDED_BODY_CAP = 64 * 1024
+# What a recorded Authorization header says instead of the credential it carried.
+AUTH_PLACEHOLDERS = {
+    "valid": "Basic <base64 client_id:client_secret>",
+    "wrong-secret": "Basic <base64 client_id:wrong-secret>",
+    "wrong-id": "Basic <base64 wrong-client-id:client_secret>",
+}
+WRONG_SECRET = "conformance-wrong-secret"
+WRONG_ID = "conformance-wrong-client-id"
+
+
+class PolicyRefused(Exception):
+    """A request the profile does not allow (a side effect outside the sandbox)."""
+
+
+@dataclass(frozen=True)
+class ClientPolicy:
+    timeout: float = 10.0
+    body_cap: int = 10 * 1024 * 1024
+    retry_cap: float = 30.0
+    max_retries: int = 3
+    rate: float | None = None  # requests per second, all threads together
+    post_conversation: str | None = None  # the sandbox conversation, if any
+    post_channel: str | None = None
+    delete_channel: str | None = None  # the disposable channel, if any
+
+
+@dataclass
+class Recorder:
+    """Every exchange of the run, in order; thread-safe because fuzzing may use threads."""
+
+    exchanges: list[Exchange] = field(default_factory=list)
+    listeners: list[Callable[[Exchange], None]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, exchange: Exchange) -> None:
+        with self._lock:
+            self.exchanges.append(exchange)
+        for listener in self.listeners:
+            listener(exchange)
+
+
+class ProviderClient:
+    def __init__(self, manifest: Manifest, credentials: Credentials, policy: ClientPolicy,
+                 recorder: Recorder | None = None) -> None:
+        self.manifest = manifest
+        self.policy = policy
+        self.recorder = recorder or Recorder()
+        self._credentials = credentials
+        self._session = requests.Session()
+        self._session.trust_env = False  # no proxies from the environment: talk to the manifest
+        self._rate_lock = threading.Lock()
+        self._next_slot = 0.0
+        secret = credentials.client_secret.reveal()
+        token = base64.b64encode(f"{credentials.client_id}:{secret}".encode()).decode()
+        # Longest first, so a token is scrubbed before any part of it.
+        self._scrub = sorted({s for s in (secret, token) if len(s) >= 4}, key=len, reverse=True)
+        self._auth_values = {
+            "valid": f"Basic {token}",
+            "wrong-secret": "Basic " + base64.b64encode(
+                f"{credentials.client_id}:{WRONG_SECRET}".encode()).decode(),
+            "wrong-id": "Basic " + base64.b64encode(f"{WRONG_ID}:{secret}".encode()).decode(),
+        }
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- policy -------------------------------------------------------------------------
+    def _allowed(self, operation: str, path: Mapping[str, str],
+                 form: Mapping[str, str] | None) -> None:
+        if operation == "postMessage":
+            if self.policy.post_conversation is None:
+                raise PolicyRefused("postMessage needs a sandbox conversation in the profile")
+            conversation = (form or {}).get("conversationId")
+            channel = path.get("providerChannelId")
+            # A post without conversationId cannot write anywhere; it tests validation.
+            if channel != self.policy.post_channel or conversation not in (
+                    None, self.policy.post_conversation):
+                raise PolicyRefused("postMessage only to the sandbox conversation")
+        elif operation == "deleteChannelById":
+            if self.policy.delete_channel is None or \
+                    path.get("providerChannelId") != self.policy.delete_channel:
+                raise PolicyRefused("deleteChannelById only on the disposable channel")
+
+    def _pace(self) -> None:
+        if not self.policy.rate:
+            return
+        with self._rate_lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / self.policy.rate
+        if slot > now:
+            time.sleep(slot - now)
+
+    # -- sending ------------------------------------------------------------------------
+    def send(self, operation: str, path: Mapping[str, str], *,
+             query: Mapping[str, Any] | None = None, form: Mapping[str, str] | None = None,
+             files: list[tuple[str, bytes, str]] | None = None,
+             prepared: Mapping[str, Any] | None = None, auth: str = "valid",
+             phase: str = "", context: Mapping[str, Any] | None = None,
+             honour_429: bool = True, paced: bool = True) -> Exchange:
+        """Send one request of `operation`; returns the last exchange (after 429 waits).
+
+        `query`/`form`/`files` describe a request by hand (scenarios); `prepared` carries
+        schemathesis' serialized `params`, `files`, `data` and content type (fuzzing), with
+        `form` then naming the fields the side-effect policy must see.
+        """
+        endpoint = self.manifest.endpoint(operation)
+        if endpoint is None:
+            raise PolicyRefused(f"{operation} is not in the manifest")
+        self._allowed(operation, path, form)
+        context = dict(context or {})
+        if form is not None or files:
+            context["form"] = {k: str(v) for k, v in (form or {}).items()}
+            context["files"] = [name for name, _, _ in files or []]
+        request = self._prepare(OPERATION_METHODS[operation], endpoint.url(**path), query,
+                                form, files, prepared, auth)
+        context["auth"] = auth
+        attempts = 0
+        while True:
+            if paced:
+                self._pace()
+            exchange = self._send_once(operation, request, phase, context)
+            self.recorder.add(exchange)
+            response = exchange.response
+            if not (honour_429 and response is not None and response.status == 429
+                    and attempts < self.policy.max_retries):
+                return exchange
+            attempts += 1
+            time.sleep(self.retry_wait(response))
+
+    def _prepare(self, method: str, url: str, query: Mapping[str, Any] | None,
+                 form: Mapping[str, str] | None, files: list[tuple[str, bytes, str]] | None,
+                 prepared: Mapping[str, Any] | None, auth: str) -> requests.PreparedRequest:
+        headers = {"Accept": "application/json", "User-Agent": "messaging-conformance"}
+        if auth != "none":
+            headers["Authorization"] = self._auth_values[auth]
+        if prepared is not None:
+            content_type = {k.lower(): v for k, v in (prepared.get("headers") or {}).items()
+                            }.get("content-type")
+            if content_type and prepared.get("data") is not None:
+                headers["Content-Type"] = content_type
+            request = requests.Request(method, url, headers=headers,
+                                       params=prepared.get("params") or None,
+                                       files=prepared.get("files"), data=prepared.get("data"))
+            return self._session.prepare_request(request)
+        params = {k: str(v) for k, v in (query or {}).items()} or None
+        multipart = None
+        if form is not None or files:
+            multipart = [(k, (None, str(v))) for k, v in (form or {}).items()]
+            multipart += [("files", (name, content, mime)) for name, content, mime in files or []]
+            if not multipart:  # requests sends no body for an empty list: force multipart
+                multipart = [("", (None, ""))]
+        request = requests.Request(method, url, headers=headers, params=params, files=multipart)
+        return self._session.prepare_request(request)
+
+    def retry_wait(self, response: RecordedResponse) -> float:
+        """Seconds until retry_by (or Retry-After), capped; a bad value waits one second."""
+        wait = None
+        try:
+            retry_by = response.json()["data"]["retry_by"]
+            moment = datetime.fromisoformat(str(retry_by).replace("Z", "+00:00"))
+            if moment.tzinfo is not None:
+                wait = (moment - datetime.now(UTC)).total_seconds()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass
+        if wait is None:
+            try:
+                wait = float(response.headers.get("retry-after", "1"))
+            except ValueError:
+                wait = 1.0
+        return min(max(wait, 0.05), self.policy.retry_cap)
+
+    def _send_once(self, operation: str, prepared: requests.PreparedRequest, phase: str,
+                   context: dict[str, Any]) -> Exchange:
+        request = self._record_request(prepared)
+        started = time.monotonic()
+        try:
+            response = self._session.send(
+                prepared, timeout=(min(self.policy.timeout, 5.0), self.policy.timeout),
+                stream=True, allow_redirects=False)
+        except requests.Timeout:
+            return Exchange(operation, request, None,
+                            f"timeout: no response within {self.policy.timeout:g} s",
+                            phase, context)
+        except requests.RequestException as exc:
+            return Exchange(operation, request, None, f"connection: {_reason(exc)}",
+                            phase, context)
+        try:
+            body, truncated, timed_out = self._read_body(response, started)
+        except requests.RequestException as exc:
+            return Exchange(operation, request, None, f"connection: {_reason(exc)}",
+                            phase, context)
+        finally:
+            response.close()
+        elapsed = time.monotonic() - started
+        recorded = RecordedResponse(response.status_code, self._clean_headers(response.headers),
+                                    self._clean(body), elapsed, truncated)
+        error = (f"timeout: body not complete within {self.policy.timeout:g} s"
+                 if timed_out else None)
+        return Exchange(operation, request, recorded, error, phase, context)
+
+    def _record_request(self, prepared: requests.PreparedRequest) -> RecordedRequest:
+        """The request as reports may show it: the credential replaced by a placeholder."""
+        headers = dict(prepared.headers)
+        sent = headers.get("Authorization")
+        for mode, value in self._auth_values.items():
+            if sent == value:
+                headers["Authorization"] = AUTH_PLACEHOLDERS[mode]
+        body = prepared.body if isinstance(prepared.body, bytes) else (
+            prepared.body.encode() if isinstance(prepared.body, str) else None)
+        if body is not None and len(body) > RECORDED_BODY_CAP:
+            body = body[:RECORDED_BODY_CAP]
+        query = dict(parse_qsl(urlsplit(prepared.url or "").query, keep_blank_values=True))
+        return RecordedRequest(prepared.method or "GET", prepared.url or "", headers, body, query)
+
+    def _read_body(self, response: requests.Response,
+                   started: float) -> tuple[bytes, bool, bool]:
+        """Read at most body_cap bytes, and stop at the request's deadline (slow drips)."""
+        chunks, size = [], 0
+        deadline = started + self.policy.timeout
+        for chunk in response.iter_content(chunk_size=65536):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self.policy.body_cap:
+                return b"".join(chunks)[: self.policy.body_cap], True, False
+            if time.monotonic() > deadline:
+                return b"".join(chunks), True, True
+        return b"".join(chunks), False, False
+
+    def _clean(self, body: bytes) -> bytes:
+        """The provider may echo our credentials back; they never leave this client."""
+        for secret in self._scrub:
+            body = body.replace(secret.encode(), REDACTED.encode())
+        return body
+
+    def _clean_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        cleaned = {}
+        for key, value in headers.items():
+            for secret in self._scrub:
+                value = value.replace(secret, REDACTED)
+            cleaned[key] = value
+        return cleaned
+
+
+def _reason(exc: Exception) -> str:
+    """A short cause without the URL noise requests puts into its messages."""
+    text = str(exc)
+    for marker in ("Caused by ", "Failed to establish a new connection: "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return f"{type(exc).__name__}: {text[:160]}".rstrip("')")
+
+
+OPERATION_METHODS: dict[str, str] = {
+    "getConversations": "GET",
+    "getConversationById": "GET",
+    "postMessage": "POST",
+    "getSenderById": "GET",
+    "getTemplates": "GET",
+    "getMessageById": "GET",
+    "deleteChannelById": "DELETE",
+}

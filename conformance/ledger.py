@@ -1,0 +1,94 @@
+"""Rule results and the verdict, computed from findings and what was checked.
+
+The verdict comes from rule results only, never from ad-hoc counters, so every face (CLI,
+pytest plugin, API) agrees: a failed MUST fails; a MUST that could not be exercised makes
+the run `incomplete`; a failed SHOULD warns (and fails under --strict).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from conformance.model import Finding
+from conformance.rules import CATALOGUE, Level, Rule
+
+PASSED, FAILED, WARNING, SKIPPED = "passed", "failed", "warning", "skipped"
+CERTIFIED, INCOMPLETE, FAILED_VERDICT = "certified", "incomplete", "failed"
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: Rule
+    status: str
+    checked: int
+    failures: int
+    reason: str | None = None
+
+
+@dataclass
+class Ledger:
+    """Collects findings and 'checked' counts from every phase; thread-safe."""
+
+    selected: frozenset[str] = frozenset(r.id for r in CATALOGUE)
+    checked: Counter[str] = field(default_factory=Counter)
+    findings: list[Finding] = field(default_factory=list)
+    skips: dict[str, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, findings: Iterable[Finding], checked: Iterable[str] = ()) -> None:
+        with self._lock:
+            for rule_id in checked:
+                if rule_id in self.selected:
+                    self.checked[rule_id] += 1
+            for finding in findings:
+                if finding.rule in self.selected:
+                    self.findings.append(finding)
+                    self.checked[finding.rule] += 0  # a finding implies it was checked
+
+    def check(self, rule_id: str, findings: Iterable[Finding] = ()) -> list[Finding]:
+        """One judgement of a flow rule: counts as checked once, with its findings."""
+        found = list(findings)
+        self.record(found, [rule_id])
+        return found
+
+    def skip(self, rule_id: str, reason: str) -> None:
+        """Mark a rule not exercisable (missing fixture, side effect not allowed)."""
+        with self._lock:
+            self.skips.setdefault(rule_id, reason)
+
+    def results(self, *, strict: bool = False) -> list[RuleResult]:
+        failures = Counter(f.rule for f in self.findings)
+        return [rule_result(r, self.checked[r.id], failures[r.id], self._skip_reason(r.id))
+                for r in CATALOGUE]
+
+    def _skip_reason(self, rule_id: str) -> str | None:
+        if rule_id not in self.selected:
+            return "not selected (--only)"
+        if self.checked[rule_id] == 0 and not any(f.rule == rule_id for f in self.findings):
+            return self.skips.get(rule_id, "not exercised by this run")
+        return None
+
+
+def rule_result(rule: Rule, checked: int, failures: int, skip_reason: str | None) -> RuleResult:
+    if failures:
+        status = FAILED if rule.level is Level.MUST else WARNING
+        return RuleResult(rule, status, max(checked, failures), failures)
+    if skip_reason is not None:
+        return RuleResult(rule, SKIPPED, 0, 0, skip_reason)
+    return RuleResult(rule, PASSED, checked, 0)
+
+
+def verdict(results: Iterable[RuleResult], *, strict: bool = False) -> str:
+    results = list(results)
+    if any(r.status == FAILED or (strict and r.status == WARNING) for r in results):
+        return FAILED_VERDICT
+    if any(r.status == SKIPPED and r.rule.level is Level.MUST for r in results):
+        return INCOMPLETE
+    return CERTIFIED
+
+
+def exit_code(verdict_: str) -> int:
+    return 1 if verdict_ == FAILED_VERDICT else 0

@@ -1,0 +1,220 @@
+"""The vendor's manifest: load it, lint it into `manifest.*` findings, bind its URLs.
+
+Pipedrive calls the URLs the manifest lists, not the spec's paths, so this module is where
+the suite learns where each operation really lives. Loading problems (unreadable, not JSON)
+are input errors (`ConformanceError`, exit 2); a JSON manifest of the wrong shape is a
+provider defect and becomes findings, so `validate-manifest` can explain all of them at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from conformance.contract import (
+    ENDPOINT_VARIABLES,
+    MANIFEST_VERSION,
+    REQUIRED_ENDPOINTS,
+)
+from conformance.errors import ConformanceError
+from conformance.model import Finding
+
+# getMessageById: the docs' manifest carries the conversation id, the published yaml does
+# not; both are legal, so that one variable is optional.
+OPTIONAL_VARIABLES: dict[str, frozenset[str]] = {
+    "getMessageById": frozenset({"sourceConversationId"}),
+}
+_VARIABLE = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_MAX_MANIFEST_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class EndpointTemplate:
+    """One manifest URL, e.g. `https://x.com/api/channels/:providerChannelId/conversations`."""
+
+    operation: str
+    template: str
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(a or b for a, b in _VARIABLE.findall(urlsplit(self.template).path))
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.template)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def path_template(self) -> str:
+        """The path in OpenAPI style (`{name}`), as schemathesis needs it."""
+        return _VARIABLE.sub(lambda m: "{%s}" % (m.group(1) or m.group(2)),
+                             urlsplit(self.template).path)
+
+    def url(self, **values: str) -> str:
+        """The concrete URL; ids are percent-encoded so `a/b` stays one path segment."""
+        parts = urlsplit(self.template)
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1) or match.group(2)
+            if name not in values:
+                raise KeyError(f"{self.operation} needs a value for {name}")
+            return quote(str(values[name]), safe="")
+
+        path = _VARIABLE.sub(substitute, parts.path)
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{parts.scheme}://{parts.netloc}{path}{query}"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A manifest as read, with the endpoints that could be bound."""
+
+    source: str
+    raw: Any
+    endpoints: Mapping[str, EndpointTemplate]
+    digest: str
+
+    def endpoint(self, operation: str) -> EndpointTemplate | None:
+        return self.endpoints.get(operation)
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def read_manifest_bytes(source: str, *, timeout: float = 10.0) -> bytes:
+    """The manifest's bytes from a path or an http(s) URL; any failure is one clear line."""
+    if source.startswith(("http://", "https://")):
+        import requests
+
+        try:
+            response = requests.get(source, timeout=timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            raise ConformanceError(f"cannot fetch manifest: {type(exc).__name__}",
+                                   where=source) from None
+        if response.status_code != 200:
+            raise ConformanceError(f"fetching manifest gave HTTP {response.status_code}",
+                                   where=source)
+        return response.content[:_MAX_MANIFEST_BYTES + 1]
+    path = Path(source)
+    try:
+        with path.open("rb") as handle:
+            return handle.read(_MAX_MANIFEST_BYTES + 1)
+    except OSError as exc:
+        raise ConformanceError(f"cannot read manifest: {exc.strerror or exc}",
+                               where=source) from None
+
+
+def parse_manifest(data: bytes, source: str) -> Manifest:
+    """Parse JSON and bind what can be bound; shape problems are left to `lint`."""
+    import hashlib
+
+    if len(data) > _MAX_MANIFEST_BYTES:
+        raise ConformanceError("manifest is larger than 1 MiB", where=source)
+    try:
+        raw = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConformanceError("manifest is not UTF-8 text", where=source) from None
+    except json.JSONDecodeError as exc:
+        raise ConformanceError(f"manifest is not JSON: {exc.msg} at line {exc.lineno} "
+                               f"column {exc.colno}", where=source) from None
+    endpoints: dict[str, EndpointTemplate] = {}
+    if isinstance(raw, dict) and isinstance(raw.get("endpoints"), dict):
+        for name, url in raw["endpoints"].items():
+            if name in ENDPOINT_VARIABLES and isinstance(url, str) and _is_absolute(url):
+                endpoints[name] = EndpointTemplate(name, url)
+    return Manifest(source, raw, endpoints, hashlib.sha256(data).hexdigest())
+
+
+def load_manifest(source: str | Path, *, timeout: float = 10.0) -> Manifest:
+    source = str(source)
+    return parse_manifest(read_manifest_bytes(source, timeout=timeout), source)
+
+
+def _is_absolute(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def lint(manifest: Manifest) -> list[Finding]:
+    """Every `manifest.*` finding that can be judged without calling the provider."""
+    raw = manifest.raw
+    if not isinstance(raw, dict):
+        return [Finding("manifest.schema", f"manifest is a JSON {type(raw).__name__}, "
+                        "not an object")]
+    findings: list[Finding] = []
+    if raw.get("version") != MANIFEST_VERSION:
+        findings.append(Finding("manifest.schema", f"version is {raw.get('version')!r}; "
+                                f"expected {MANIFEST_VERSION!r}"))
+    endpoints = raw.get("endpoints")
+    if not isinstance(endpoints, dict):
+        findings.append(Finding("manifest.schema", "endpoints is missing or not an object"))
+        return findings
+    for name, url in endpoints.items():
+        if not isinstance(url, str):
+            findings.append(Finding("manifest.schema", f"{name} is not a URL string", name))
+        elif name not in ENDPOINT_VARIABLES:
+            findings.append(Finding("manifest.unknown-endpoint",
+                                    f"unknown endpoint key {name!r}{_did_you_mean(name)}",
+                                    name))
+        else:
+            findings.extend(_lint_url(name, url))
+    for name in REQUIRED_ENDPOINTS:
+        if name not in endpoints:
+            findings.append(Finding("manifest.required-endpoints",
+                                    f"required endpoint {name} is missing", name))
+    return findings
+
+
+def _lint_url(name: str, url: str) -> list[Finding]:
+    if not _is_absolute(url):
+        return [Finding("manifest.url-variables", f"{name} URL {url!r} is not an absolute "
+                        "http(s) URL", name)]
+    findings = []
+    template = EndpointTemplate(name, url)
+    found = template.variables
+    required = set(ENDPOINT_VARIABLES[name]) - OPTIONAL_VARIABLES.get(name, frozenset())
+    allowed = set(ENDPOINT_VARIABLES[name])
+    missing = sorted(required - set(found))
+    extra = sorted(set(found) - allowed)
+    repeated = sorted({v for v in found if found.count(v) > 1})
+    for label, names in (("lacks", missing), ("has unexpected", extra),
+                         ("repeats", repeated)):
+        if names:
+            findings.append(Finding("manifest.url-variables", f"{name} URL {label} variable"
+                                    f"{'s' if len(names) > 1 else ''} "
+                                    + ", ".join(":" + n for n in names), name))
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
+        findings.append(Finding("manifest.https", f"{name} uses plain http to "
+                                f"{parts.hostname}; use https", name))
+    return findings
+
+
+def _did_you_mean(name: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(ENDPOINT_VARIABLES), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def capability_findings(manifest: Manifest, *, avatar_flags: bool, templates: bool,
+                        link_expires: bool) -> list[Finding]:
+    """`manifest.capability-endpoints`, judged from what the run saw of the provider's data."""
+    needs = (("getSenderById", avatar_flags, "a participant has fetch_avatar/avatar_expires"),
+             ("getTemplates", templates, "the channel serves templates"),
+             ("getMessageById", link_expires, "an attachment has link_expires"))
+    return [Finding("manifest.capability-endpoints", f"{op} is missing but {why}", op)
+            for op, needed, why in needs if needed and op not in manifest.endpoints]

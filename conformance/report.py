@@ -1,0 +1,134 @@
+"""The canonical report: one JSON document per run, from which every rendering is made.
+
+Provider content is kept as excerpts (bounded, decoded with replacement) so a hostile body
+cannot bloat or break the report; credentials were already scrubbed by the client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance import __version__
+from conformance.curl import curl
+from conformance.errors import ConformanceError
+from conformance.ledger import RuleResult
+from conformance.model import Exchange, Finding
+
+SCHEMA_VERSION = 1
+BODY_EXCERPT = 2000
+FINDINGS_PER_RULE = 25
+
+
+@dataclass
+class RunReport:
+    """Everything a face needs about a finished (or aborted) run."""
+
+    verdict: str
+    seed: int
+    results: list[RuleResult]
+    findings: list[Finding]
+    strict: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return 2
+        return 1 if self.verdict == "failed" else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        kept: list[Finding] = []
+        per_rule: dict[str, int] = {}
+        for finding in self.findings:
+            per_rule[finding.rule] = per_rule.get(finding.rule, 0) + 1
+            if per_rule[finding.rule] <= FINDINGS_PER_RULE:
+                kept.append(finding)
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "suite": {"name": "messaging-conformance", "version": __version__},
+            "verdict": self.verdict,
+            "seed": self.seed,
+            "strict": self.strict,
+            **({"error": self.error} if self.error else {}),
+            **self.meta,
+            "summary": _summary(self.results),
+            "rules": [_rule(r) for r in self.results],
+            "findings": [finding_dict(f) for f in kept],
+            "findings_total": len(self.findings),
+        }
+
+
+def _summary(results: list[RuleResult]) -> dict[str, int]:
+    summary = {"passed": 0, "failed": 0, "warning": 0, "skipped": 0}
+    for result in results:
+        summary[result.status] += 1
+    return summary
+
+
+def _rule(result: RuleResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": result.rule.id, "level": result.rule.level.value,
+                           "title": result.rule.title, "status": result.status,
+                           "checked": result.checked, "failures": result.failures}
+    if result.reason:
+        out["reason"] = result.reason
+    return out
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    from conformance.rules import RULES
+
+    out: dict[str, Any] = {"rule": finding.rule, "level": RULES[finding.rule].level.value,
+                           "operation": finding.operation, "message": finding.message,
+                           "request": None, "response": None, "reproduce": None}
+    if finding.exchange is not None:
+        out.update(exchange_dict(finding.exchange))
+    return out
+
+
+def exchange_dict(exchange: Exchange) -> dict[str, Any]:
+    request = exchange.request
+    req: dict[str, Any] = {"method": request.method, "url": request.url,
+                           "headers": dict(request.headers)}
+    if request.body:
+        req["body"] = _excerpt_bytes(request.body)
+    response = exchange.response
+    resp: dict[str, Any] | None = None
+    if response is not None:
+        resp = {"status": response.status, "headers": dict(response.headers),
+                "body": _excerpt_bytes(response.body),
+                "elapsed_ms": round(response.elapsed * 1000, 1)}
+        if response.truncated:
+            resp["truncated"] = True
+    out: dict[str, Any] = {"request": req, "response": resp, "reproduce": curl(exchange),
+                           "phase": exchange.phase}
+    if exchange.error:
+        out["error"] = exchange.error
+    return out
+
+
+def _excerpt_bytes(body: bytes) -> str:
+    text = body[: BODY_EXCERPT * 4].decode("utf-8", errors="replace")
+    return text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "…[truncated]"
+
+
+def write_json(report: RunReport, directory: str | Path) -> Path:
+    """Write report.json atomically; an unwritable folder is a one-line input error."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=directory, prefix=".report-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(report.to_dict(), out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        target = directory / "report.json"
+        os.replace(temp, target)
+        return target
+    except OSError as exc:
+        raise ConformanceError(f"cannot write report: {exc.strerror or exc}",
+                               where=str(directory)) from None

@@ -1,0 +1,1 @@
+"""Deterministic, targeted scenarios: each module owns one concern of the contract."""

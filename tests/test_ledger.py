@@ -1,0 +1,51 @@
+"""Rule results and verdicts come from findings, checked counts and skips only."""
+
+from __future__ import annotations
+
+from conformance.ledger import Ledger, verdict
+from conformance.model import Finding
+
+
+def statuses(ledger: Ledger) -> dict[str, str]:
+    return {r.rule.id: r.status for r in ledger.results()}
+
+
+def exercised_everything() -> Ledger:
+    ledger = Ledger()
+    ledger.record([], list(ledger.selected))
+    return ledger
+
+
+def test_all_checked_no_findings_is_certified() -> None:
+    ledger = exercised_everything()
+    assert set(statuses(ledger).values()) == {"passed"}
+    assert verdict(ledger.results()) == "certified"
+
+
+def test_must_finding_fails_should_finding_warns() -> None:
+    ledger = exercised_everything()
+    ledger.record([Finding("manifest.https", "plain http")])
+    assert statuses(ledger)["manifest.https"] == "warning"
+    assert verdict(ledger.results()) == "certified"
+    assert verdict(ledger.results(), strict=True) == "failed"
+    ledger.record([Finding("error.envelope", "html")])
+    assert statuses(ledger)["error.envelope"] == "failed"
+    assert verdict(ledger.results()) == "failed"
+
+
+def test_unexercised_must_rule_is_skipped_and_run_incomplete() -> None:
+    ledger = Ledger()
+    ledger.record([], [r for r in ledger.selected if r != "delete.channel"])
+    ledger.skip("delete.channel", "no disposable_channel")
+    result = {r.rule.id: r for r in ledger.results()}["delete.channel"]
+    assert result.status == "skipped" and result.reason == "no disposable_channel"
+    assert verdict(ledger.results()) == "incomplete"
+
+
+def test_only_selected_rules_are_judged() -> None:
+    ledger = Ledger(selected=frozenset({"error.envelope"}))
+    ledger.record([Finding("status.documented", "418")], ["error.envelope", "status.documented"])
+    results = {r.rule.id: r for r in ledger.results()}
+    assert results["error.envelope"].status == "passed"
+    assert results["status.documented"].status == "skipped"
+    assert results["status.documented"].reason == "not selected (--only)"
