@@ -5,9 +5,10 @@ Kept as a small protocol so checks stay pure and unit tests can hand them a fake
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 
 class SpecView(Protocol):
@@ -19,7 +20,7 @@ class SpecView(Protocol):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

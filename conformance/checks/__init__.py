@@ -1,0 +1,50 @@
+"""Pure checks over one recorded exchange: `(exchange, ctx) -> findings | None`.
+
+None means the rule does not apply to that exchange (not counted as checked); [] means it
+applied and held. The same functions judge scenario and fuzzing exchanges, so a rule is
+never implemented twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from conformance.checks import body, errors, pagination, participants, status
+from conformance.checks.context import CheckContext
+from conformance.model import Exchange, Finding
+
+Check = Callable[[Exchange, CheckContext], "list[Finding] | None"]
+
+EXCHANGE_CHECKS: dict[str, Check] = {
+    "error.envelope": errors.check_envelope,
+    "error.code-matches-status": errors.check_code_matches_status,
+    "error.retry-by": errors.check_retry_by,
+    "error.retry-by-horizon": errors.check_retry_by_horizon,
+    "status.documented": status.check_documented,
+    "status.no-server-error": status.check_no_server_error,
+    "robustness.timeout": status.check_timeout,
+    "auth.valid-accepted": status.check_valid_accepted,
+    "response.content-type": body.check_content_type,
+    "response.success-envelope": body.check_success_envelope,
+    "response.schema": body.check_schema,
+    "response.null-cursor": body.check_null_cursor,
+    "participants.exactly-two": participants.check_exactly_two,
+    "participants.roles": participants.check_roles,
+    "participants.unique-ids": participants.check_unique_ids,
+    "participants.sender-known": participants.check_sender_known,
+    "pagination.conversations-limit": pagination.check_conversations_limit,
+    "pagination.messages-limit": pagination.check_messages_limit,
+}
+
+
+def judge(exchange: Exchange, ctx: CheckContext,
+          rules: Iterable[str] | None = None) -> tuple[list[Finding], set[str]]:
+    """Run the checks (all, or those named) over one exchange: findings and rules checked."""
+    findings: list[Finding] = []
+    checked: set[str] = set()
+    for rule_id in EXCHANGE_CHECKS if rules is None else rules:
+        result = EXCHANGE_CHECKS[rule_id](exchange, ctx)
+        if result is not None:
+            checked.add(rule_id)
+            findings.extend(result)
+    return findings, checked

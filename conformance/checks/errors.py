@@ -1,0 +1,136 @@
+"""Error responses: the envelope, the code for the status, and retry_by on 429.
+
+Pipedrive acts on `data.code` and schedules retries from `data.retry_by`, so these are judged
+on every 4xx the run sees, from any phase.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from conformance.checks.context import CheckContext
+from conformance.checks.text import excerpt
+from conformance.contract import ERROR_CODES
+from conformance.model import Exchange, Finding
+
+# RFC 3339 with the UTC designator; fractional seconds optional.
+_UTC_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[Zz]$")
+_ANY_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?(.*)$")
+HORIZON = timedelta(hours=24)
+
+
+def _finding(rule: str, exchange: Exchange, message: str) -> Finding:
+    return Finding(rule, message, exchange.operation, exchange)
+
+
+def _client_error(exchange: Exchange) -> bool:
+    return exchange.response is not None and 400 <= exchange.response.status < 500
+
+
+def _error_data(exchange: Exchange) -> dict[str, Any] | None:
+    """`data` of a well-formed error envelope, else None."""
+    assert exchange.response is not None
+    if not exchange.response.is_json:
+        return None
+    body = exchange.response.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def check_envelope(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
+    if not _client_error(exchange):
+        return None
+    response = exchange.response
+    assert response is not None
+    status = response.status
+    if not response.is_json:
+        return [_finding("error.envelope", exchange, f"{status} body is not JSON: "
+                         f"{excerpt(response.text, 60)}")]
+    body = response.json()
+    if not isinstance(body, dict):
+        return [_finding("error.envelope", exchange,
+                         f"{status} body is a JSON {type(body).__name__}, not an object")]
+    problems = []
+    if body.get("success") is not False:
+        problems.append(f"success is {excerpt(body.get('success'), 20)}, expected false"
+                        if "success" in body else "success is missing")
+    data = body.get("data")
+    if not isinstance(data, dict):
+        problems.append("data is missing or not an object")
+    else:
+        for key in ("message", "code"):
+            if not isinstance(data.get(key), str):
+                problems.append(f"data.{key} is missing" if key not in data
+                                else f"data.{key} is {excerpt(data[key], 20)}, not a string")
+    return [_finding("error.envelope", exchange, f"{status} error body: {p}") for p in problems]
+
+
+def check_code_matches_status(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
+    if not _client_error(exchange) or exchange.response.status not in ERROR_CODES:  # type: ignore[union-attr]
+        return None
+    data = _error_data(exchange)
+    if data is None or not isinstance(data.get("code"), str):
+        return None  # a broken envelope is error.envelope's finding
+    status = exchange.response.status  # type: ignore[union-attr]
+    allowed = ERROR_CODES[status]
+    if data["code"] in allowed:
+        return []
+    return [_finding("error.code-matches-status", exchange,
+                     f"{status} body has data.code {excerpt(data['code'], 40)}; expected "
+                     + " or ".join(sorted(allowed)))]
+
+
+def parse_retry_by(value: Any) -> tuple[datetime | None, str | None]:
+    """The moment retry_by names, or why it is not an RFC 3339 UTC timestamp."""
+    if not isinstance(value, str):
+        return None, f"retry_by is {excerpt(value, 30)}, not a string"
+    match = _ANY_TIMESTAMP.match(value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        moment = None
+    if match is None or moment is None:
+        return None, f"retry_by {excerpt(value, 40)} is not an RFC 3339 timestamp"
+    if not _UTC_TIMESTAMP.match(value):
+        if moment.tzinfo is None:
+            why = "has no time zone"
+        elif " " in value or "t" in value[10:11]:
+            why = "does not separate date and time with T"
+        else:
+            why = "is not in UTC with the Z designator"
+        return moment if moment.tzinfo else None, f"retry_by {excerpt(value, 40)} {why}"
+    return moment, None
+
+
+def check_retry_by(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
+    if exchange.response is None or exchange.response.status != 429:
+        return None
+    data = _error_data(exchange)
+    if data is None or "retry_by" not in data:
+        return [_finding("error.retry-by", exchange, "429 body has no data.retry_by")]
+    moment, problem = parse_retry_by(data["retry_by"])
+    if problem is not None:
+        return [_finding("error.retry-by", exchange, problem)]
+    assert moment is not None
+    now = ctx.now()
+    if moment < now - timedelta(seconds=ctx.skew_seconds):
+        ago = (now - moment).total_seconds()
+        return [_finding("error.retry-by", exchange, f"retry_by {excerpt(data['retry_by'], 40)}"
+                         f" is {ago:.0f} s in the past")]
+    return []
+
+
+def check_retry_by_horizon(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
+    if exchange.response is None or exchange.response.status != 429:
+        return None
+    data = _error_data(exchange)
+    moment, problem = parse_retry_by(data.get("retry_by") if data else None)
+    if moment is None or moment.tzinfo is None:
+        return None
+    ahead = moment - ctx.now()
+    if ahead <= HORIZON:
+        return []
+    return [_finding("error.retry-by-horizon", exchange,
+                     f"retry_by is {ahead.total_seconds() / 3600:.1f} h ahead (over 24 h)")]

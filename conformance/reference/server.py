@@ -1,0 +1,105 @@
+"""Serve the reference provider over real HTTP on loopback, in a background thread.
+
+The runner starts it in-process on a free port for the embedded default; tests start several
+at once. `stop()` shuts the server down, joins its thread and closes the socket, so nothing is
+left behind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from conformance.reference.app import ROUTES, ReferenceConfig, create_app
+from conformance.reference.data import (
+    DISPOSABLE_CHANNEL,
+    FORBIDDEN_CHANNEL,
+    MAIN_CHANNEL,
+    SANDBOX,
+    SUSPENDED_CHANNEL,
+)
+
+WsgiApp = Callable[..., Any]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class ReferenceServer:
+    def __init__(self, config: ReferenceConfig | None = None, host: str = "127.0.0.1",
+                 port: int = 0, app: WsgiApp | None = None,
+                 wsgi_wrapper: Callable[[WsgiApp], WsgiApp] | None = None,
+                 quiet: bool = True) -> None:
+        self.config = config or ReferenceConfig()
+        self.app = app if app is not None else create_app(self.config)
+        served = wsgi_wrapper(self.app) if wsgi_wrapper else self.app
+        # Binding happens here, so a port in use fails at construction with OSError.
+        self._server: BaseWSGIServer = make_server(
+            host, port, served, threaded=True,
+            request_handler=_QuietHandler if quiet else WSGIRequestHandler)
+        self._server.daemon_threads = True
+        self.host = host
+        self.port = self._server.server_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def manifest_url(self) -> str:
+        return f"{self.base_url}/manifest.json"
+
+    def manifest(self) -> dict[str, Any]:
+        return {"version": "v202101",
+                "endpoints": {op: self.base_url + path for op, path in ROUTES.items()}}
+
+    def profile(self) -> dict[str, Any]:
+        """A profile that lets the suite exercise every rule against this provider."""
+        return {
+            "manifest": self.manifest_url,
+            "credentials": {"client_id": self.config.client_id,
+                            "client_secret": self.config.client_secret},
+            "channel": MAIN_CHANNEL,
+            "sandbox": dict(SANDBOX),
+            "disposable_channel": DISPOSABLE_CHANNEL,
+            "fixtures": {"suspended_channel": SUSPENDED_CHANNEL,
+                         "forbidden_channel": FORBIDDEN_CHANNEL},
+            "rate_limit_probe": {"requests": 120, "seconds": 3},
+        }
+
+    def write_profile(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("# Profile for the bundled reference provider (test credentials).\n"
+                        + yaml.safe_dump(self.profile(), sort_keys=False), encoding="utf-8")
+        return path
+
+    def start(self) -> ReferenceServer:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever,
+                                            kwargs={"poll_interval": 0.1},
+                                            name=f"reference-provider-{self.port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> ReferenceServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,122 @@
+"""The reference provider's state: channels, opaque cursors and the rate limiter.
+
+One lock guards everything: requests from the suite's threads (consistency lookups, the
+rate-limit burst, fuzzing) may arrive at once, and a fresh `State` per start keeps runs apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import itertools
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+
+from conformance.reference.data import build_channels, utc
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def encode_cursor(kind: str, scope: str, offset: int) -> str:
+    raw = f"{kind}|{scope}|{offset}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, scope: str, cursor: str) -> int:
+    """The offset a cursor we issued points at; anything else is a validation error."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        got_kind, got_scope, offset = base64.urlsafe_b64decode(padded).decode().split("|")
+        value = int(offset)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidCursor(cursor) from None
+    if got_kind != kind or got_scope != scope or value < 0:
+        raise InvalidCursor(cursor)
+    return value
+
+
+class RateLimiter:
+    """At most `limit` requests per channel in any one-second window."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, key: str) -> str | None:
+        """None when admitted, else the UTC retry_by moment (when a slot frees up)."""
+        if not self.limit:
+            return None
+        now = time.time()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - 1.0:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return utc(datetime.fromtimestamp(hits[0] + 1.0, UTC))
+            hits.append(now)
+        return None
+
+
+class State:
+    def __init__(self, rate_limit: int | None = 50) -> None:
+        self.channels: dict[str, dict[str, Any]] = build_channels()
+        self.limiter = RateLimiter(rate_limit)
+        self.lock = threading.RLock()
+        self._ids = itertools.count(1)
+
+    def channel(self, channel_id: str) -> dict[str, Any] | None:
+        return self.channels.get(channel_id)
+
+    def conversation(self, channel_id: str, conversation_id: str) -> dict[str, Any] | None:
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return None
+        return next((c for c in channel["conversations"] if c["id"] == conversation_id), None)
+
+    def delete_channel(self, channel_id: str) -> None:
+        with self.lock:
+            self.channels.pop(channel_id, None)
+
+    def page_conversations(self, channel_id: str, limit: int, messages_limit: int,
+                           after: str | None) -> tuple[list[dict[str, Any]], str]:
+        with self.lock:
+            conversations = self.channels[channel_id]["conversations"]
+            start = decode_cursor("c", channel_id, after) if after else 0
+            page = conversations[start:start + limit]
+            more = start + limit < len(conversations)
+            cursor = encode_cursor("c", channel_id, start + limit) if more else ""
+            return [self.render(c, messages_limit, 0) for c in page], cursor
+
+    def render(self, conversation: dict[str, Any], messages_limit: int,
+               offset: int) -> dict[str, Any]:
+        """A conversation with one page of its messages (newest first) and the next cursor."""
+        with self.lock:
+            messages = conversation["messages"]
+            page = messages[offset:offset + messages_limit]
+            more = offset + messages_limit < len(messages)
+            out = {k: v for k, v in conversation.items() if k != "messages"}
+            out["messages"] = copy.deepcopy(page)
+            out["participants"] = copy.deepcopy(conversation["participants"])
+            out["next_messages_cursor"] = (
+                encode_cursor("m", conversation["id"], offset + messages_limit) if more else "")
+            return out
+
+    def add_message(self, conversation: dict[str, Any], sender: str, text: str,
+                    files: list[tuple[str, str, int]]) -> str:
+        with self.lock:
+            message_id = f"posted-{next(self._ids):05d}"
+            attachments = [{"id": f"{message_id}-att-{i}", "type": mime, "name": name,
+                            "size": size, "url": f"https://files.reference.example/{message_id}/"
+                            f"{i}", "link_expires": False}
+                           for i, (name, mime, size) in enumerate(files, start=1)]
+            conversation["messages"].insert(0, {
+                "id": message_id, "status": "sent", "created_at": utc(datetime.now(UTC)),
+                "message": text, "sender_id": sender, "attachments": attachments})
+            return message_id
