@@ -7,6 +7,7 @@ left behind.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -40,13 +41,19 @@ class ReferenceServer:
         self.config = config or ReferenceConfig()
         self.app = app if app is not None else create_app(self.config)
         served = wsgi_wrapper(self.app) if wsgi_wrapper else self.app
-        # Binding happens here, so a port in use fails at construction with OSError.
-        self._server: BaseWSGIServer = make_server(
-            host, port, served, threaded=True,
-            request_handler=_QuietHandler if quiet else WSGIRequestHandler)
+        # Bind here ourselves: a port in use raises OSError at construction (Werkzeug's own
+        # bind would print to stderr and exit the process).
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = socket.create_server((host, port), family=family)
+        try:
+            self._server: BaseWSGIServer = make_server(
+                host, port, served, threaded=True, fd=listener.fileno(),
+                request_handler=_QuietHandler if quiet else WSGIRequestHandler)
+        finally:
+            listener.close()  # Werkzeug serves a duplicate of it
         self._server.daemon_threads = True
         self.host = host
-        self.port = self._server.server_port
+        self.port = self._server.socket.getsockname()[1]
         self._thread: threading.Thread | None = None
 
     @property
