@@ -14,6 +14,7 @@ from conformance.contract import BARE_BODY_OPERATIONS
 from conformance.model import Exchange, Finding
 
 MAX_SCHEMA_ERRORS = 3
+CURSOR_FIELDS = ("next_messages_cursor", "after")
 _JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 
 
@@ -80,10 +81,16 @@ def check_schema(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
                                       exchange.response.status)  # type: ignore[union-attr]
     if schema is None:
         return None
-    errors = sorted(_validator(schema).iter_errors(body), key=lambda e: list(
-        map(str, e.instance_path)))
+    errors = sorted((e for e in _validator(schema).iter_errors(body) if not _null_cursor(e)),
+                    key=lambda e: list(map(str, e.instance_path)))
     return [Finding("response.schema", f"{_path(e.instance_path)}: {excerpt(e.message, 120)}",
                     exchange.operation, exchange) for e in errors[:MAX_SCHEMA_ERRORS]]
+
+
+def _null_cursor(error: Any) -> bool:
+    """A null cursor is response.null-cursor's (SHOULD) finding, not a schema failure."""
+    path = list(error.instance_path)
+    return error.instance is None and bool(path) and path[-1] in CURSOR_FIELDS
 
 
 _VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}

@@ -105,3 +105,25 @@ def test_null_cursor(ctx) -> None:
     assert rules(body.check_null_cursor(by_id, ctx)) == ["response.null-cursor"]
     absent = {"success": True, "data": [{"id": "c"}]}
     assert body.check_null_cursor(exchange(200, absent), ctx) == []
+
+
+def test_null_cursor_is_left_to_its_should_rule() -> None:
+    from conformance.checks.context import CheckContext
+
+    schema = {"type": "object", "properties": {"data": {"type": "array", "items": {
+        "type": "object", "properties": {"next_messages_cursor": {"type": "string"}}}},
+        "additional_data": {"type": "object", "properties": {"after": {"type": "string"}}}}}
+
+    class Spec:
+        def documented_statuses(self, operation):
+            return frozenset({200})
+
+        def response_schema(self, operation, status):
+            return schema
+
+    ctx = CheckContext(spec=Spec())
+    nulled = {"success": True, "data": [{**CONVERSATION, "next_messages_cursor": None}],
+              "additional_data": {"after": None}}
+    assert body.check_schema(exchange(200, nulled), ctx) == []
+    numbered = listing({**CONVERSATION, "next_messages_cursor": 5})
+    assert rules(body.check_schema(exchange(200, numbered), ctx)) == ["response.schema"]

@@ -1,0 +1,266 @@
+"""Faulty providers: the reference with one thing broken, the way real vendors break it.
+
+A fault is WSGI middleware around the reference app (or a state edit), living with the tests
+so the reference's own code path stays clean. Each names the rule it must trip.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.reference import ReferenceConfig, ReferenceServer
+
+Wsgi = Callable[..., Iterable[bytes]]
+# (environ, status, headers, body) -> (status, headers, body); body is parsed JSON or bytes
+Rewrite = Callable[[dict, int, list[tuple[str, str]], Any], tuple[int, list, Any]]
+
+
+def rewrite(fn: Rewrite) -> Callable[[Wsgi], Wsgi]:
+    """Middleware that lets `fn` change a response's status, headers and (JSON) body."""
+
+    def wrap(app: Wsgi) -> Wsgi:
+        def middleware(environ: dict, start_response: Callable) -> Iterable[bytes]:
+            captured: dict[str, Any] = {}
+
+            def capture(status: str, headers: list, exc_info: Any = None) -> Callable:
+                captured["status"], captured["headers"] = status, headers
+                return lambda data: None
+
+            raw = b"".join(app(environ, capture))
+            status = int(captured["status"].split()[0])
+            headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+            try:
+                body: Any = json.loads(raw)
+            except ValueError:
+                body = raw
+            status, headers, body = fn(environ, status, headers, body)
+            out = body if isinstance(body, bytes) else json.dumps(body).encode()
+            start_response(f"{status} X", [*headers, ("Content-Length", str(len(out)))])
+            return [out]
+        return middleware
+    return wrap
+
+
+def before(fn: Callable[[dict], None]) -> Callable[[Wsgi], Wsgi]:
+    """Middleware that edits the request (environ) before the reference sees it."""
+
+    def wrap(app: Wsgi) -> Wsgi:
+        def middleware(environ: dict, start_response: Callable) -> Iterable[bytes]:
+            fn(environ)
+            return app(environ, start_response)
+        return middleware
+    return wrap
+
+
+def path(environ: dict) -> str:
+    return environ.get("PATH_INFO", "")
+
+
+def is_list(environ: dict) -> bool:
+    return path(environ).endswith("/conversations") and environ["REQUEST_METHOD"] == "GET"
+
+
+def is_by_id(environ: dict) -> bool:
+    return bool(re.search(r"/conversations/[^/]+$", path(environ)))
+
+
+def conversations_of(body: Any) -> list[dict]:
+    if not isinstance(body, dict) or body.get("success") is not True:
+        return []
+    data = body.get("data")
+    items = data if isinstance(data, list) else [data]
+    return [c for c in items if isinstance(c, dict) and "participants" in c]
+
+
+# -- the faults ------------------------------------------------------------------------
+def _code_missing(environ, status, headers, body):
+    if status == 404:
+        body["data"]["code"] = "MISSING"
+    return status, headers, body
+
+
+def _three_participants(environ, status, headers, body):
+    for conversation in conversations_of(body):
+        conversation["participants"].append(
+            {"id": "extra-person", "name": "Extra", "role": "end_user"})
+    return status, headers, body
+
+
+def _retry_by_spaced(environ, status, headers, body):
+    if status == 429:
+        body["data"]["retry_by"] = "2021-11-26 13:42:17"
+    return status, headers, body
+
+
+def _ignore_auth(environ: dict) -> None:
+    token = base64.b64encode(b"reference-client:reference-secret").decode()
+    environ["HTTP_AUTHORIZATION"] = f"Basic {token}"
+
+
+def _looping_cursor(environ, status, headers, body):
+    if is_list(environ) and status == 200 and body["additional_data"]["after"]:
+        query = environ.get("QUERY_STRING", "")
+        if "after=" in query:  # from the second page on, point back at the second page
+            body["additional_data"]["after"] = re.search(r"after=([^&]*)", query).group(1)
+    return status, headers, body
+
+
+def _server_error_on_bad_limit(environ, status, headers, body):
+    if status == 400:
+        return 500, [("Content-Type", "text/html")], b"<h1>Internal Server Error</h1>"
+    return status, headers, body
+
+
+def _text_plain(environ, status, headers, body):
+    headers = [(k, "text/plain" if k.lower() == "content-type" else v) for k, v in headers]
+    return status, headers, body
+
+
+def _empty_not_found(environ, status, headers, body):
+    if status == 404 and is_by_id(environ):
+        return 200, headers, {"success": True, "data": {
+            "id": path(environ).rsplit("/", 1)[1], "link": "", "status": "open", "seen": True,
+            "participants": [], "messages": [], "next_messages_cursor": ""}}
+    return status, headers, body
+
+
+def _wrong_id_by_id(environ, status, headers, body):
+    if is_by_id(environ) and status == 200:
+        body["data"]["id"] = "conv-999"
+    return status, headers, body
+
+
+def _post_without_id(environ, status, headers, body):
+    if path(environ).endswith("/messages") and status == 200:
+        body["data"] = {}
+    return status, headers, body
+
+
+def _delete_does_nothing(environ: dict) -> None:
+    if environ["REQUEST_METHOD"] == "DELETE":
+        environ["REQUEST_METHOD"] = "GET"
+        environ["PATH_INFO"] += "/templates"
+
+
+def _delete_ok(environ, status, headers, body):
+    if path(environ).endswith("/templates") and environ.get("conformance.was_delete"):
+        return 200, headers, {"success": True}
+    return status, headers, body
+
+
+def _local_created_at(environ, status, headers, body):
+    for conversation in conversations_of(body):
+        for message in conversation.get("messages", []):
+            message["created_at"] = message["created_at"].replace(".000Z", "+02:00")
+    return status, headers, body
+
+
+def _slow_templates(environ: dict) -> None:
+    if path(environ).endswith("/templates"):
+        time.sleep(1.6)
+
+
+def _null_cursor(environ, status, headers, body):
+    for conversation in conversations_of(body):
+        if conversation.get("next_messages_cursor") == "":
+            conversation["next_messages_cursor"] = None
+    return status, headers, body
+
+
+def _suspended_as_unauthorized(environ, status, headers, body):
+    if status == 401 and isinstance(body, dict) and body["data"]["code"] == "ACCOUNT_SUSPENDED":
+        body["data"]["code"] = "UNAUTHORIZED"
+    return status, headers, body
+
+
+def _forbidden_as_not_found(environ, status, headers, body):
+    if status == 403:
+        return 404, headers, {"success": False, "data": {"message": "no", "code": "NOT_FOUND"}}
+    return status, headers, body
+
+
+def _accepts_group_posts(environ, status, headers, body):
+    if status == 400 and path(environ).endswith("/messages"):
+        return 200, headers, {"success": True, "data": {"id": "group-1"}}
+    return status, headers, body
+
+
+def _ignores_limit(environ: dict) -> None:
+    environ["QUERY_STRING"] = re.sub(r"conversations_limit=\d+", "conversations_limit=30",
+                                     environ.get("QUERY_STRING", ""))
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    rule: str
+    wrap: Callable[[Wsgi], Wsgi] | None = None
+    timeout: float = 10.0
+    profile_edit: Callable[[dict], None] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _chain(*wrappers: Callable[[Wsgi], Wsgi]) -> Callable[[Wsgi], Wsgi]:
+    def wrap(app: Wsgi) -> Wsgi:
+        for wrapper in reversed(wrappers):
+            app = wrapper(app)
+        return app
+    return wrap
+
+
+def _mark_delete(environ: dict) -> None:
+    if environ["REQUEST_METHOD"] == "DELETE":
+        environ["conformance.was_delete"] = True
+
+
+FAULTS = [
+    Fault("404 code MISSING", "error.code-matches-status", rewrite(_code_missing)),
+    Fault("three participants", "participants.exactly-two", rewrite(_three_participants)),
+    Fault("retry_by with a space and no zone", "error.retry-by", rewrite(_retry_by_spaced)),
+    Fault("auth ignored", "auth.required", before(_ignore_auth)),
+    Fault("cursor that loops", "pagination.cursor-walk", rewrite(_looping_cursor)),
+    Fault("5xx on a bad query value", "status.no-server-error",
+          rewrite(_server_error_on_bad_limit)),
+    Fault("JSON sent as text/plain", "response.content-type", rewrite(_text_plain)),
+    Fault("unknown conversation is an empty 200", "notfound.conversation",
+          rewrite(_empty_not_found)),
+    Fault("by-id returns another conversation", "consistency.conversation-by-id",
+          rewrite(_wrong_id_by_id)),
+    Fault("postMessage returns no id", "post.accepts-multipart", rewrite(_post_without_id)),
+    Fault("delete does nothing", "delete.channel",
+          _chain(before(_mark_delete), before(_delete_does_nothing), rewrite(_delete_ok))),
+    Fault("local-time created_at", "response.schema", rewrite(_local_created_at)),
+    Fault("slow endpoint past the timeout", "robustness.timeout", before(_slow_templates),
+          timeout=1.0),
+    Fault("suspended reported as UNAUTHORIZED", "auth.account-suspended",
+          rewrite(_suspended_as_unauthorized)),
+    Fault("forbidden reported as 404", "error.forbidden", rewrite(_forbidden_as_not_found)),
+    Fault("group posts accepted", "participants.group-post-rejected",
+          rewrite(_accepts_group_posts)),
+    Fault("conversations_limit ignored", "pagination.conversations-limit", before(_ignores_limit)),
+    Fault("next_messages_cursor null", "response.null-cursor", rewrite(_null_cursor)),
+]
+
+
+@contextmanager
+def provider(tmp_path: Path, wrap: Callable[[Wsgi], Wsgi] | None = None,
+             profile_edit: Callable[[dict], None] | None = None,
+             config: ReferenceConfig | None = None) -> Iterator[tuple[ReferenceServer, Path]]:
+    """A (possibly faulty) reference provider on loopback and a profile for it."""
+    with ReferenceServer(config, wsgi_wrapper=wrap) as server:
+        profile = server.profile()
+        if profile_edit is not None:
+            profile_edit(profile)
+        path = tmp_path / "profile.yaml"
+        path.write_text(yaml.safe_dump(profile))
+        yield server, path
