@@ -92,9 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.console import ProgressPrinter, summary
-    from conformance.report import write_json
+    from conformance.report import ensure_writable, write_json
     from conformance.runner import RunOptions, run
 
+    ensure_writable(args.report_dir)
     options = RunOptions(profile=args.profile, seed=args.seed, max_examples=args.max_examples,
                          strict=args.strict, timeout=args.timeout, rate=args.rate,
                          spec=args.spec, only=args.only, workers=args.workers, fuzz=args.fuzz)

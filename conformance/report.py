@@ -117,6 +117,19 @@ def _excerpt_bytes(body: bytes) -> str:
     return text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "…[truncated]"
 
 
+def ensure_writable(directory: str | Path) -> Path:
+    """Fail before the run, not after it, when the report folder cannot be written."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise ConformanceError(f"cannot write reports here: {exc.strerror or exc}",
+                               where=str(directory)) from None
+    return directory
+
+
 def write_json(report: RunReport, directory: str | Path) -> Path:
     """Write report.json atomically; an unwritable folder is a one-line input error."""
     directory = Path(directory)
