@@ -24,8 +24,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="messaging-conformance",
-                     description="Certify a Pipedrive Messaging app extension provider.")
+    parser = _Parser(
+        prog="messaging-conformance",
+        description="Certify a Pipedrive Messaging app extension provider.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -34,19 +36,33 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", help="profile YAML; omit to certify the bundled reference")
     run.add_argument("--report-dir", default="reports", help="where to write report.json")
     run.add_argument("--seed", type=int, help="seed for generated requests and ids")
-    run.add_argument("--max-examples", type=_positive_int, default=25,
-                     help="generated requests per operation and mode (default 25)")
+    run.add_argument(
+        "--max-examples",
+        type=_positive_int,
+        default=25,
+        help="generated requests per operation and mode (default 25)",
+    )
     run.add_argument("--strict", action="store_true", help="SHOULD failures fail the run")
-    run.add_argument("--timeout", type=_positive_float, default=10.0,
-                     help="seconds per request (default 10)")
+    run.add_argument(
+        "--timeout", type=_positive_float, default=10.0, help="seconds per request (default 10)"
+    )
     run.add_argument("--rate", type=_positive_float, help="cap on requests per second")
     run.add_argument("--spec", help="OpenAPI spec (default: the bundled contract spec)")
-    run.add_argument("--only", action="append", metavar="RULE_GLOB",
-                     help="judge only rules matching the glob (repeatable), e.g. 'error.*'")
-    run.add_argument("--workers", type=_positive_int, default=2,
-                     help="parallel lookups in consistency scenarios (default 2)")
-    run.add_argument("--no-fuzz", dest="fuzz", action="store_false",
-                     help="skip the property-based phase")
+    run.add_argument(
+        "--only",
+        action="append",
+        metavar="RULE_GLOB",
+        help="judge only rules matching the glob (repeatable), e.g. 'error.*'",
+    )
+    run.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=2,
+        help="parallel lookups in consistency scenarios (default 2)",
+    )
+    run.add_argument(
+        "--no-fuzz", dest="fuzz", action="store_false", help="skip the property-based phase"
+    )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
 
     rules = sub.add_parser("rules", help="print the rule catalogue")
@@ -96,9 +112,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     from conformance.runner import RunOptions, run
 
     ensure_writable(args.report_dir)
-    options = RunOptions(profile=args.profile, seed=args.seed, max_examples=args.max_examples,
-                         strict=args.strict, timeout=args.timeout, rate=args.rate,
-                         spec=args.spec, only=args.only, workers=args.workers, fuzz=args.fuzz)
+    options = RunOptions(
+        profile=args.profile,
+        seed=args.seed,
+        max_examples=args.max_examples,
+        strict=args.strict,
+        timeout=args.timeout,
+        rate=args.rate,
+        spec=args.spec,
+        only=args.only,
+        workers=args.workers,
+        fuzz=args.fuzz,
+    )
     report = run(options, ProgressPrinter(quiet=args.quiet))
     path = write_json(report, args.report_dir)
     print(summary(report, str(path)))
@@ -109,9 +134,21 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from conformance.rules import CATALOGUE
 
     if args.json:
-        print(json.dumps([{"id": r.id, "level": r.level.value, "title": r.title,
-                           "rationale": r.rationale, "source": r.source} for r in CATALOGUE],
-                         indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "level": r.level.value,
+                        "title": r.title,
+                        "rationale": r.rationale,
+                        "source": r.source,
+                    }
+                    for r in CATALOGUE
+                ],
+                indent=2,
+            )
+        )
         return 0
     width = max(len(r.id) for r in CATALOGUE)
     print(f"{'id':<{width}}  level   title")
@@ -139,8 +176,12 @@ def cmd_serve_reference(args: argparse.Namespace) -> int:
     return serve.run(args)
 
 
-COMMANDS = {"run": cmd_run, "rules": cmd_rules, "validate-manifest": cmd_validate_manifest,
-            "serve-reference": cmd_serve_reference}
+COMMANDS = {
+    "run": cmd_run,
+    "rules": cmd_rules,
+    "validate-manifest": cmd_validate_manifest,
+    "serve-reference": cmd_serve_reference,
+}
 
 
 if __name__ == "__main__":

@@ -67,8 +67,13 @@ class Recorder:
 
 
 class ProviderClient:
-    def __init__(self, manifest: Manifest, credentials: Credentials, policy: ClientPolicy,
-                 recorder: Recorder | None = None) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        credentials: Credentials,
+        policy: ClientPolicy,
+        recorder: Recorder | None = None,
+    ) -> None:
         self.manifest = manifest
         self.policy = policy
         self.recorder = recorder or Recorder()
@@ -83,8 +88,8 @@ class ProviderClient:
         self._scrub = sorted({s for s in (secret, token) if len(s) >= 4}, key=len, reverse=True)
         self._auth_values = {
             "valid": f"Basic {token}",
-            "wrong-secret": "Basic " + base64.b64encode(
-                f"{credentials.client_id}:{WRONG_SECRET}".encode()).decode(),
+            "wrong-secret": "Basic "
+            + base64.b64encode(f"{credentials.client_id}:{WRONG_SECRET}".encode()).decode(),
             "wrong-id": "Basic " + base64.b64encode(f"{WRONG_ID}:{secret}".encode()).decode(),
         }
 
@@ -92,8 +97,9 @@ class ProviderClient:
         self._session.close()
 
     # -- policy -------------------------------------------------------------------------
-    def _allowed(self, operation: str, path: Mapping[str, str],
-                 form: Mapping[str, str] | None) -> None:
+    def _allowed(
+        self, operation: str, path: Mapping[str, str], form: Mapping[str, str] | None
+    ) -> None:
         if operation == "postMessage":
             if self.policy.post_conversation is None:
                 raise PolicyRefused("postMessage needs a sandbox conversation in the profile")
@@ -101,11 +107,15 @@ class ProviderClient:
             channel = path.get("providerChannelId")
             # A post without conversationId cannot write anywhere; it tests validation.
             if channel != self.policy.post_channel or conversation not in (
-                    None, self.policy.post_conversation):
+                None,
+                self.policy.post_conversation,
+            ):
                 raise PolicyRefused("postMessage only to the sandbox conversation")
         elif operation == "deleteChannelById":
-            if self.policy.delete_channel is None or \
-                    path.get("providerChannelId") != self.policy.delete_channel:
+            if (
+                self.policy.delete_channel is None
+                or path.get("providerChannelId") != self.policy.delete_channel
+            ):
                 raise PolicyRefused("deleteChannelById only on the disposable channel")
 
     def _pace(self) -> None:
@@ -119,12 +129,21 @@ class ProviderClient:
             time.sleep(slot - now)
 
     # -- sending ------------------------------------------------------------------------
-    def send(self, operation: str, path: Mapping[str, str], *,
-             query: Mapping[str, Any] | None = None, form: Mapping[str, str] | None = None,
-             files: list[tuple[str, bytes, str]] | None = None,
-             prepared: Mapping[str, Any] | None = None, auth: str = "valid",
-             phase: str = "", context: Mapping[str, Any] | None = None,
-             honour_429: bool = True, paced: bool = True) -> Exchange:
+    def send(
+        self,
+        operation: str,
+        path: Mapping[str, str],
+        *,
+        query: Mapping[str, Any] | None = None,
+        form: Mapping[str, str] | None = None,
+        files: list[tuple[str, bytes, str]] | None = None,
+        prepared: Mapping[str, Any] | None = None,
+        auth: str = "valid",
+        phase: str = "",
+        context: Mapping[str, Any] | None = None,
+        honour_429: bool = True,
+        paced: bool = True,
+    ) -> Exchange:
         """Send one request of `operation`; returns the last exchange (after 429 waits).
 
         `query`/`form`/`files` describe a request by hand (scenarios); `prepared` carries
@@ -139,8 +158,9 @@ class ProviderClient:
         if form is not None or files:
             context["form"] = {k: str(v) for k, v in (form or {}).items()}
             context["files"] = [name for name, _, _ in files or []]
-        request = self._prepare(OPERATION_METHODS[operation], endpoint.url(**path), query,
-                                form, files, prepared, auth)
+        request = self._prepare(
+            OPERATION_METHODS[operation], endpoint.url(**path), query, form, files, prepared, auth
+        )
         context["auth"] = auth
         attempts = 0
         while True:
@@ -149,26 +169,43 @@ class ProviderClient:
             exchange = self._send_once(operation, request, phase, context)
             self.recorder.add(exchange)
             response = exchange.response
-            if not (honour_429 and response is not None and response.status == 429
-                    and attempts < self.policy.max_retries):
+            if not (
+                honour_429
+                and response is not None
+                and response.status == 429
+                and attempts < self.policy.max_retries
+            ):
                 return exchange
             attempts += 1
             time.sleep(self.retry_wait(response))
 
-    def _prepare(self, method: str, url: str, query: Mapping[str, Any] | None,
-                 form: Mapping[str, str] | None, files: list[tuple[str, bytes, str]] | None,
-                 prepared: Mapping[str, Any] | None, auth: str) -> requests.PreparedRequest:
+    def _prepare(
+        self,
+        method: str,
+        url: str,
+        query: Mapping[str, Any] | None,
+        form: Mapping[str, str] | None,
+        files: list[tuple[str, bytes, str]] | None,
+        prepared: Mapping[str, Any] | None,
+        auth: str,
+    ) -> requests.PreparedRequest:
         headers = {"Accept": "application/json", "User-Agent": "messaging-conformance"}
         if auth != "none":
             headers["Authorization"] = self._auth_values[auth]
         if prepared is not None:
-            content_type = {k.lower(): v for k, v in (prepared.get("headers") or {}).items()
-                            }.get("content-type")
+            content_type = {k.lower(): v for k, v in (prepared.get("headers") or {}).items()}.get(
+                "content-type"
+            )
             if content_type and prepared.get("data") is not None:
                 headers["Content-Type"] = content_type
-            request = requests.Request(method, url, headers=headers,
-                                       params=prepared.get("params") or None,
-                                       files=prepared.get("files"), data=prepared.get("data"))
+            request = requests.Request(
+                method,
+                url,
+                headers=headers,
+                params=prepared.get("params") or None,
+                files=prepared.get("files"),
+                data=prepared.get("data"),
+            )
             return self._session.prepare_request(request)
         params = {k: str(v) for k, v in (query or {}).items()} or None
         multipart = None
@@ -197,33 +234,50 @@ class ProviderClient:
                 wait = 1.0
         return min(max(wait, 0.05), self.policy.retry_cap)
 
-    def _send_once(self, operation: str, prepared: requests.PreparedRequest, phase: str,
-                   context: dict[str, Any]) -> Exchange:
+    def _send_once(
+        self,
+        operation: str,
+        prepared: requests.PreparedRequest,
+        phase: str,
+        context: dict[str, Any],
+    ) -> Exchange:
         request = self._record_request(prepared)
         started = time.monotonic()
         try:
             response = self._session.send(
-                prepared, timeout=(min(self.policy.timeout, 5.0), self.policy.timeout),
-                stream=True, allow_redirects=False)
+                prepared,
+                timeout=(min(self.policy.timeout, 5.0), self.policy.timeout),
+                stream=True,
+                allow_redirects=False,
+            )
         except requests.Timeout:
-            return Exchange(operation, request, None,
-                            f"timeout: no response within {self.policy.timeout:g} s",
-                            phase, context)
+            return Exchange(
+                operation,
+                request,
+                None,
+                f"timeout: no response within {self.policy.timeout:g} s",
+                phase,
+                context,
+            )
         except requests.RequestException as exc:
-            return Exchange(operation, request, None, f"connection: {_reason(exc)}",
-                            phase, context)
+            return Exchange(operation, request, None, f"connection: {_reason(exc)}", phase, context)
         try:
             body, truncated, timed_out = self._read_body(response, started)
         except requests.RequestException as exc:
-            return Exchange(operation, request, None, f"connection: {_reason(exc)}",
-                            phase, context)
+            return Exchange(operation, request, None, f"connection: {_reason(exc)}", phase, context)
         finally:
             response.close()
         elapsed = time.monotonic() - started
-        recorded = RecordedResponse(response.status_code, self._clean_headers(response.headers),
-                                    self._clean(body), elapsed, truncated)
-        error = (f"timeout: body not complete within {self.policy.timeout:g} s"
-                 if timed_out else None)
+        recorded = RecordedResponse(
+            response.status_code,
+            self._clean_headers(response.headers),
+            self._clean(body),
+            elapsed,
+            truncated,
+        )
+        error = (
+            f"timeout: body not complete within {self.policy.timeout:g} s" if timed_out else None
+        )
         return Exchange(operation, request, recorded, error, phase, context)
 
     def _record_request(self, prepared: requests.PreparedRequest) -> RecordedRequest:
@@ -233,15 +287,17 @@ class ProviderClient:
         for mode, value in self._auth_values.items():
             if sent == value:
                 headers["Authorization"] = AUTH_PLACEHOLDERS[mode]
-        body = prepared.body if isinstance(prepared.body, bytes) else (
-            prepared.body.encode() if isinstance(prepared.body, str) else None)
+        body = (
+            prepared.body
+            if isinstance(prepared.body, bytes)
+            else (prepared.body.encode() if isinstance(prepared.body, str) else None)
+        )
         if body is not None and len(body) > RECORDED_BODY_CAP:
             body = body[:RECORDED_BODY_CAP]
         query = dict(parse_qsl(urlsplit(prepared.url or "").query, keep_blank_values=True))
         return RecordedRequest(prepared.method or "GET", prepared.url or "", headers, body, query)
 
-    def _read_body(self, response: requests.Response,
-                   started: float) -> tuple[bytes, bool, bool]:
+    def _read_body(self, response: requests.Response, started: float) -> tuple[bytes, bool, bool]:
         """Read at most body_cap bytes, and stop at the request's deadline (slow drips)."""
         chunks, size = [], 0
         deadline = started + self.policy.timeout

@@ -31,8 +31,11 @@ def summary(report: RunReport, report_path: str | None = None) -> str:
     counts = {"passed": 0, "failed": 0, "warning": 0, "skipped": 0}
     for result in report.results:
         counts[result.status] += 1
-    lines = ["", f"verdict: {report.verdict.upper()}   seed: {report.seed}   "
-             + "   ".join(f"{k}: {v}" for k, v in counts.items())]
+    lines = [
+        "",
+        f"verdict: {report.verdict.upper()}   seed: {report.seed}   "
+        + "   ".join(f"{k}: {v}" for k, v in counts.items()),
+    ]
     if report.error:
         lines.append(f"error: {excerpt(report.error, 200)}")
     first = {}

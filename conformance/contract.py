@@ -20,7 +20,10 @@ ENDPOINT_VARIABLES: dict[str, tuple[str, ...]] = {
 }
 REQUIRED_ENDPOINTS: tuple[str, ...] = ("getConversations", "getConversationById", "postMessage")
 OPTIONAL_ENDPOINTS: tuple[str, ...] = (
-    "getSenderById", "getTemplates", "getMessageById", "deleteChannelById",
+    "getSenderById",
+    "getTemplates",
+    "getMessageById",
+    "deleteChannelById",
 )
 # Operations with side effects: only ever called on the profile's sandbox / disposable ids.
 SIDE_EFFECT_OPERATIONS: frozenset[str] = frozenset({"postMessage", "deleteChannelById"})

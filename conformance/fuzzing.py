@@ -32,8 +32,12 @@ class FuzzOptions:
     seed: int = 0
 
 
-def fuzz(session: Session, spec: Spec, options: FuzzOptions,
-         progress: Callable[[str, int], None] | None = None) -> int:
+def fuzz(
+    session: Session,
+    spec: Spec,
+    options: FuzzOptions,
+    progress: Callable[[str, int], None] | None = None,
+) -> int:
     """Fuzz every bound operation in both modes; returns how many cases were sent."""
     import schemathesis
     from schemathesis import GenerationMode
@@ -41,8 +45,11 @@ def fuzz(session: Session, spec: Spec, options: FuzzOptions,
     schema = schemathesis.openapi.from_dict(spec.raw)
     sent = 0
     for operation in ENDPOINT_VARIABLES:
-        if operation in NOT_FUZZED or not session.has(operation) \
-                or operation not in spec.operations:
+        if (
+            operation in NOT_FUZZED
+            or not session.has(operation)
+            or operation not in spec.operations
+        ):
             continue
         if operation == "postMessage" and session.profile.sandbox is None:
             continue
@@ -69,21 +76,26 @@ def _strategy(session: Session, api_operation: Any, operation: str, mode: Any) -
     known = _known_path(session, operation)
     declared = {p.name for p in api_operation.path_parameters}
     fixed = {k: v for k, v in known.items() if k in declared}
-    real_ids = api_operation.as_strategy(generation_mode=mode, path_parameters=fixed) \
-        .map(lambda case: (case, True))
+    real_ids = api_operation.as_strategy(generation_mode=mode, path_parameters=fixed).map(
+        lambda case: (case, True)
+    )
     if mode == GenerationMode.NEGATIVE or operation == "postMessage":
         return real_ids  # invalid input is judged against real data; posts stay in sandbox
     generated = api_operation.as_strategy(generation_mode=mode).map(lambda case: (case, False))
     return st.one_of(real_ids, generated)
 
 
-def _run(session: Session, operation: str, mode: str, strategy: Any,
-         options: FuzzOptions) -> int:
+def _run(session: Session, operation: str, mode: str, strategy: Any, options: FuzzOptions) -> int:
     sent = [0]
 
-    @settings(max_examples=options.max_examples, database=None, deadline=None,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck),
-              print_blob=False)
+    @settings(
+        max_examples=options.max_examples,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
     @seed(options.seed)
     @given(strategy)
     def one(drawn: tuple[Any, bool]) -> None:
@@ -112,13 +124,20 @@ def _send_case(session: Session, operation: str, mode: str, case: Any, real_ids:
         return False
     try:
         exchange = session.client.send(
-            operation, path, form=form, prepared=kwargs, phase=PHASE,
-            context={"mode": mode, "negative": mode == "negative", "real_ids": real_ids})
+            operation,
+            path,
+            form=form,
+            prepared=kwargs,
+            phase=PHASE,
+            context={"mode": mode, "negative": mode == "negative", "real_ids": real_ids},
+        )
     except PolicyRefused:
         return False
     if mode == "negative" and real_ids and operation != "postMessage":
-        session.ledger.check("robustness.invalid-input", judge_invalid(
-            exchange, f"{operation} with generated invalid input"))
+        session.ledger.check(
+            "robustness.invalid-input",
+            judge_invalid(exchange, f"{operation} with generated invalid input"),
+        )
     return True
 
 

@@ -61,8 +61,10 @@ class Ledger:
 
     def results(self, *, strict: bool = False) -> list[RuleResult]:
         failures = Counter(f.rule for f in self.findings)
-        return [rule_result(r, self.checked[r.id], failures[r.id], self._skip_reason(r.id))
-                for r in CATALOGUE]
+        return [
+            rule_result(r, self.checked[r.id], failures[r.id], self._skip_reason(r.id))
+            for r in CATALOGUE
+        ]
 
     def _skip_reason(self, rule_id: str) -> str | None:
         if rule_id not in self.selected:

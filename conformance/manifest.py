@@ -53,8 +53,9 @@ class EndpointTemplate:
     @property
     def path_template(self) -> str:
         """The path in OpenAPI style (`{name}`), as schemathesis needs it."""
-        return _VARIABLE.sub(lambda m: "{%s}" % (m.group(1) or m.group(2)),
-                             urlsplit(self.template).path)
+        return _VARIABLE.sub(
+            lambda m: "{%s}" % (m.group(1) or m.group(2)), urlsplit(self.template).path
+        )
 
     def url(self, **values: str) -> str:
         """The concrete URL; ids are percent-encoded so `a/b` stays one path segment."""
@@ -102,19 +103,22 @@ def read_manifest_bytes(source: str, *, timeout: float = 10.0) -> bytes:
         try:
             response = requests.get(source, timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
-            raise ConformanceError(f"cannot fetch manifest: {type(exc).__name__}",
-                                   where=source) from None
+            raise ConformanceError(
+                f"cannot fetch manifest: {type(exc).__name__}", where=source
+            ) from None
         if response.status_code != 200:
-            raise ConformanceError(f"fetching manifest gave HTTP {response.status_code}",
-                                   where=source)
-        return response.content[:_MAX_MANIFEST_BYTES + 1]
+            raise ConformanceError(
+                f"fetching manifest gave HTTP {response.status_code}", where=source
+            )
+        return response.content[: _MAX_MANIFEST_BYTES + 1]
     path = Path(source)
     try:
         with path.open("rb") as handle:
             return handle.read(_MAX_MANIFEST_BYTES + 1)
     except OSError as exc:
-        raise ConformanceError(f"cannot read manifest: {exc.strerror or exc}",
-                               where=source) from None
+        raise ConformanceError(
+            f"cannot read manifest: {exc.strerror or exc}", where=source
+        ) from None
 
 
 def parse_manifest(data: bytes, source: str) -> Manifest:
@@ -128,8 +132,9 @@ def parse_manifest(data: bytes, source: str) -> Manifest:
     except UnicodeDecodeError:
         raise ConformanceError("manifest is not UTF-8 text", where=source) from None
     except json.JSONDecodeError as exc:
-        raise ConformanceError(f"manifest is not JSON: {exc.msg} at line {exc.lineno} "
-                               f"column {exc.colno}", where=source) from None
+        raise ConformanceError(
+            f"manifest is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", where=source
+        ) from None
     endpoints: dict[str, EndpointTemplate] = {}
     if isinstance(raw, dict) and isinstance(raw.get("endpoints"), dict):
         for name, url in raw["endpoints"].items():
@@ -152,12 +157,17 @@ def lint(manifest: Manifest) -> list[Finding]:
     """Every `manifest.*` finding that can be judged without calling the provider."""
     raw = manifest.raw
     if not isinstance(raw, dict):
-        return [Finding("manifest.schema", f"manifest is a JSON {type(raw).__name__}, "
-                        "not an object")]
+        return [
+            Finding("manifest.schema", f"manifest is a JSON {type(raw).__name__}, not an object")
+        ]
     findings: list[Finding] = []
     if raw.get("version") != MANIFEST_VERSION:
-        findings.append(Finding("manifest.schema", f"version is {raw.get('version')!r}; "
-                                f"expected {MANIFEST_VERSION!r}"))
+        findings.append(
+            Finding(
+                "manifest.schema",
+                f"version is {raw.get('version')!r}; expected {MANIFEST_VERSION!r}",
+            )
+        )
     endpoints = raw.get("endpoints")
     if not isinstance(endpoints, dict):
         findings.append(Finding("manifest.schema", "endpoints is missing or not an object"))
@@ -166,22 +176,30 @@ def lint(manifest: Manifest) -> list[Finding]:
         if not isinstance(url, str):
             findings.append(Finding("manifest.schema", f"{name} is not a URL string", name))
         elif name not in ENDPOINT_VARIABLES:
-            findings.append(Finding("manifest.unknown-endpoint",
-                                    f"unknown endpoint key {name!r}{_did_you_mean(name)}",
-                                    name))
+            findings.append(
+                Finding(
+                    "manifest.unknown-endpoint",
+                    f"unknown endpoint key {name!r}{_did_you_mean(name)}",
+                    name,
+                )
+            )
         else:
             findings.extend(_lint_url(name, url))
     for name in REQUIRED_ENDPOINTS:
         if name not in endpoints:
-            findings.append(Finding("manifest.required-endpoints",
-                                    f"required endpoint {name} is missing", name))
+            findings.append(
+                Finding("manifest.required-endpoints", f"required endpoint {name} is missing", name)
+            )
     return findings
 
 
 def _lint_url(name: str, url: str) -> list[Finding]:
     if not _is_absolute(url):
-        return [Finding("manifest.url-variables", f"{name} URL {url!r} is not an absolute "
-                        "http(s) URL", name)]
+        return [
+            Finding(
+                "manifest.url-variables", f"{name} URL {url!r} is not an absolute http(s) URL", name
+            )
+        ]
     findings = []
     template = EndpointTemplate(name, url)
     found = template.variables
@@ -190,16 +208,23 @@ def _lint_url(name: str, url: str) -> list[Finding]:
     missing = sorted(required - set(found))
     extra = sorted(set(found) - allowed)
     repeated = sorted({v for v in found if found.count(v) > 1})
-    for label, names in (("lacks", missing), ("has unexpected", extra),
-                         ("repeats", repeated)):
+    for label, names in (("lacks", missing), ("has unexpected", extra), ("repeats", repeated)):
         if names:
-            findings.append(Finding("manifest.url-variables", f"{name} URL {label} variable"
-                                    f"{'s' if len(names) > 1 else ''} "
-                                    + ", ".join(":" + n for n in names), name))
+            findings.append(
+                Finding(
+                    "manifest.url-variables",
+                    f"{name} URL {label} variable"
+                    f"{'s' if len(names) > 1 else ''} " + ", ".join(":" + n for n in names),
+                    name,
+                )
+            )
     parts = urlsplit(url)
     if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
-        findings.append(Finding("manifest.https", f"{name} uses plain http to "
-                                f"{parts.hostname}; use https", name))
+        findings.append(
+            Finding(
+                "manifest.https", f"{name} uses plain http to {parts.hostname}; use https", name
+            )
+        )
     return findings
 
 
@@ -210,11 +235,17 @@ def _did_you_mean(name: str) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def capability_findings(manifest: Manifest, *, avatar_flags: bool, templates: bool,
-                        link_expires: bool) -> list[Finding]:
+def capability_findings(
+    manifest: Manifest, *, avatar_flags: bool, templates: bool, link_expires: bool
+) -> list[Finding]:
     """`manifest.capability-endpoints`, judged from what the run saw of the provider's data."""
-    needs = (("getSenderById", avatar_flags, "a participant has fetch_avatar/avatar_expires"),
-             ("getTemplates", templates, "the channel serves templates"),
-             ("getMessageById", link_expires, "an attachment has link_expires"))
-    return [Finding("manifest.capability-endpoints", f"{op} is missing but {why}", op)
-            for op, needed, why in needs if needed and op not in manifest.endpoints]
+    needs = (
+        ("getSenderById", avatar_flags, "a participant has fetch_avatar/avatar_expires"),
+        ("getTemplates", templates, "the channel serves templates"),
+        ("getMessageById", link_expires, "an attachment has link_expires"),
+    )
+    return [
+        Finding("manifest.capability-endpoints", f"{op} is missing but {why}", op)
+        for op, needed, why in needs
+        if needed and op not in manifest.endpoints
+    ]

@@ -93,14 +93,16 @@ class Profile:
         return {
             "source": self.source,
             "manifest": self.manifest,
-            "credentials": {"client_id": self.credentials.client_id,
-                            "client_secret": "<redacted>"},
+            "credentials": {"client_id": self.credentials.client_id, "client_secret": "<redacted>"},
             "channel": self.channel,
             "sandbox": None if self.sandbox is None else vars_of(self.sandbox),
             "disposable_channel": self.disposable_channel,
-            "fixtures": {"suspended_channel": self.suspended_channel,
-                         "forbidden_channel": self.forbidden_channel},
-            "rate_limit_probe": None if self.rate_limit_probe is None
+            "fixtures": {
+                "suspended_channel": self.suspended_channel,
+                "forbidden_channel": self.forbidden_channel,
+            },
+            "rate_limit_probe": None
+            if self.rate_limit_probe is None
             else vars_of(self.rate_limit_probe),
         }
 
@@ -116,12 +118,21 @@ def load_profile(path: str | Path, environ: Mapping[str, str] | None = None) -> 
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise ConformanceError(f"cannot read profile: {reason}", where=str(path)) from None
-    return parse_profile(text, source=str(path), base_dir=path.parent,
-                         environ=os.environ if environ is None else environ)
+    return parse_profile(
+        text,
+        source=str(path),
+        base_dir=path.parent,
+        environ=os.environ if environ is None else environ,
+    )
 
 
-def parse_profile(text: str, *, source: str = "<profile>", base_dir: Path | None = None,
-                  environ: Mapping[str, str] | None = None) -> Profile:
+def parse_profile(
+    text: str,
+    *,
+    source: str = "<profile>",
+    base_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Profile:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -140,37 +151,60 @@ def parse_profile(text: str, *, source: str = "<profile>", base_dir: Path | None
     creds = reader.mapping("credentials", required=True)
     credentials = Credentials(creds.string("client_id"), Secret(creds.string("client_secret")))
     sandbox_map = reader.mapping("sandbox")
-    sandbox = None if sandbox_map is None else Sandbox(
-        sandbox_map.string("conversation"), sandbox_map.string("sender"),
-        sandbox_map.string("recipient"))
+    sandbox = (
+        None
+        if sandbox_map is None
+        else Sandbox(
+            sandbox_map.string("conversation"),
+            sandbox_map.string("sender"),
+            sandbox_map.string("recipient"),
+        )
+    )
     fixtures = reader.mapping("fixtures")
     probe_map = reader.mapping("rate_limit_probe")
-    probe = None if probe_map is None else RateLimitProbe(
-        probe_map.number("requests", 120, int), probe_map.number("seconds", 3.0, float))
+    probe = (
+        None
+        if probe_map is None
+        else RateLimitProbe(
+            probe_map.number("requests", 120, int), probe_map.number("seconds", 3.0, float)
+        )
+    )
     return Profile(
-        manifest=manifest, credentials=credentials, channel=reader.string("channel"),
-        sandbox=sandbox, disposable_channel=reader.string("disposable_channel", required=False),
-        suspended_channel=None if fixtures is None
+        manifest=manifest,
+        credentials=credentials,
+        channel=reader.string("channel"),
+        sandbox=sandbox,
+        disposable_channel=reader.string("disposable_channel", required=False),
+        suspended_channel=None
+        if fixtures is None
         else fixtures.string("suspended_channel", required=False),
-        forbidden_channel=None if fixtures is None
+        forbidden_channel=None
+        if fixtures is None
         else fixtures.string("forbidden_channel", required=False),
-        rate_limit_probe=probe, source=source, warnings=warnings,
+        rate_limit_probe=probe,
+        source=source,
+        warnings=warnings,
     )
 
 
 def _expand(value: Any, environ: Mapping[str, str], source: str, key: str) -> Any:
     if isinstance(value, dict):
-        return {k: _expand(v, environ, source, f"{key}.{k}" if key else str(k))
-                for k, v in value.items()}
+        return {
+            k: _expand(v, environ, source, f"{key}.{k}" if key else str(k))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_expand(v, environ, source, key) for v in value]
     if isinstance(value, str):
+
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in environ:
-                raise ConformanceError(f"{key}: environment variable {name} is not set",
-                                       where=source)
+                raise ConformanceError(
+                    f"{key}: environment variable {name} is not set", where=source
+                )
             return environ[name]
+
         return _VAR.sub(substitute, value)
     return value
 
@@ -183,8 +217,11 @@ def _unknown_keys(data: dict[Any, Any]) -> list[str]:
             continue
         subkeys = KNOWN_KEYS[key]
         if subkeys and isinstance(value, dict):
-            warnings.extend(f"unknown profile key '{key}.{sub}'{_suggest(sub, subkeys)}"
-                            for sub in value if sub not in subkeys)
+            warnings.extend(
+                f"unknown profile key '{key}.{sub}'{_suggest(sub, subkeys)}"
+                for sub in value
+                if sub not in subkeys
+            )
     return warnings
 
 

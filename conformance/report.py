@@ -72,9 +72,14 @@ def _summary(results: list[RuleResult]) -> dict[str, int]:
 
 
 def _rule(result: RuleResult) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": result.rule.id, "level": result.rule.level.value,
-                           "title": result.rule.title, "status": result.status,
-                           "checked": result.checked, "failures": result.failures}
+    out: dict[str, Any] = {
+        "id": result.rule.id,
+        "level": result.rule.level.value,
+        "title": result.rule.title,
+        "status": result.status,
+        "checked": result.checked,
+        "failures": result.failures,
+    }
     if result.reason:
         out["reason"] = result.reason
     return out
@@ -83,9 +88,15 @@ def _rule(result: RuleResult) -> dict[str, Any]:
 def finding_dict(finding: Finding) -> dict[str, Any]:
     from conformance.rules import RULES
 
-    out: dict[str, Any] = {"rule": finding.rule, "level": RULES[finding.rule].level.value,
-                           "operation": finding.operation, "message": finding.message,
-                           "request": None, "response": None, "reproduce": None}
+    out: dict[str, Any] = {
+        "rule": finding.rule,
+        "level": RULES[finding.rule].level.value,
+        "operation": finding.operation,
+        "message": finding.message,
+        "request": None,
+        "response": None,
+        "reproduce": None,
+    }
     if finding.exchange is not None:
         out.update(exchange_dict(finding.exchange))
     return out
@@ -93,20 +104,30 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 def exchange_dict(exchange: Exchange) -> dict[str, Any]:
     request = exchange.request
-    req: dict[str, Any] = {"method": request.method, "url": request.url,
-                           "headers": dict(request.headers)}
+    req: dict[str, Any] = {
+        "method": request.method,
+        "url": request.url,
+        "headers": dict(request.headers),
+    }
     if request.body:
         req["body"] = _excerpt_bytes(request.body)
     response = exchange.response
     resp: dict[str, Any] | None = None
     if response is not None:
-        resp = {"status": response.status, "headers": dict(response.headers),
-                "body": _excerpt_bytes(response.body),
-                "elapsed_ms": round(response.elapsed * 1000, 1)}
+        resp = {
+            "status": response.status,
+            "headers": dict(response.headers),
+            "body": _excerpt_bytes(response.body),
+            "elapsed_ms": round(response.elapsed * 1000, 1),
+        }
         if response.truncated:
             resp["truncated"] = True
-    out: dict[str, Any] = {"request": req, "response": resp, "reproduce": curl(exchange),
-                           "phase": exchange.phase}
+    out: dict[str, Any] = {
+        "request": req,
+        "response": resp,
+        "reproduce": curl(exchange),
+        "phase": exchange.phase,
+    }
     if exchange.error:
         out["error"] = exchange.error
     return out
@@ -125,8 +146,9 @@ def ensure_writable(directory: str | Path) -> Path:
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as exc:
-        raise ConformanceError(f"cannot write reports here: {exc.strerror or exc}",
-                               where=str(directory)) from None
+        raise ConformanceError(
+            f"cannot write reports here: {exc.strerror or exc}", where=str(directory)
+        ) from None
     return directory
 
 
@@ -143,5 +165,6 @@ def write_json(report: RunReport, directory: str | Path) -> Path:
         os.replace(temp, target)
         return target
     except OSError as exc:
-        raise ConformanceError(f"cannot write report: {exc.strerror or exc}",
-                               where=str(directory)) from None
+        raise ConformanceError(
+            f"cannot write report: {exc.strerror or exc}", where=str(directory)
+        ) from None

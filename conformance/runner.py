@@ -30,8 +30,13 @@ from conformance.scenarios import access, consistency, load, pagination, writes
 from conformance.scenarios.session import Session
 from conformance.spec import Spec, bind, load_spec
 
-MANIFEST_RULES = ("manifest.schema", "manifest.required-endpoints", "manifest.url-variables",
-                  "manifest.https", "manifest.unknown-endpoint")
+MANIFEST_RULES = (
+    "manifest.schema",
+    "manifest.required-endpoints",
+    "manifest.url-variables",
+    "manifest.https",
+    "manifest.unknown-endpoint",
+)
 Progress = Callable[[str, str], None]
 
 
@@ -69,9 +74,11 @@ def build_target(profile_path: str | Path, options: RunOptions) -> Target:
         problems = "; ".join(f.message for f in lint(manifest)) or "no usable endpoints"
         raise ConformanceError(f"manifest cannot be bound: {problems}", where=manifest.source)
     bind(spec, {op: e.template for op, e in manifest.endpoints.items()})
-    meta = {"profile": profile.redacted(),
-            "spec": {"path": str(spec.path), "sha256": spec.digest},
-            "manifest": {"source": manifest.source, "sha256": manifest.digest}}
+    meta = {
+        "profile": profile.redacted(),
+        "spec": {"path": str(spec.path), "sha256": spec.digest},
+        "manifest": {"source": manifest.source, "sha256": manifest.digest},
+    }
     return Target(profile, manifest, spec, meta)
 
 
@@ -80,8 +87,10 @@ def embedded_reference() -> Iterator[Path]:
     """The bundled reference provider on a free loopback port, with a ready profile."""
     from conformance.reference import ReferenceServer
 
-    with tempfile.TemporaryDirectory(prefix="conformance-") as folder, \
-            ReferenceServer(port=0) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="conformance-") as folder,
+        ReferenceServer(port=0) as server,
+    ):
         yield server.write_profile(Path(folder) / "profile.yaml")
 
 
@@ -107,8 +116,9 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
 
     findings = lint(target.manifest)
     ledger.record(findings, MANIFEST_RULES)
-    emit("manifest", f"{len(target.manifest.endpoints)} endpoints bound, "
-         f"{len(findings)} finding(s)")
+    emit(
+        "manifest", f"{len(target.manifest.endpoints)} endpoints bound, {len(findings)} finding(s)"
+    )
 
     ctx = CheckContext(spec=target.spec, timeout=options.timeout)
     rules = [rule for rule in EXCHANGE_CHECKS if rule in selected]
@@ -121,10 +131,14 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
     recorder.listeners.append(judge_exchange)
     profile = target.profile
     policy = ClientPolicy(
-        timeout=options.timeout, body_cap=options.body_cap, retry_cap=options.retry_cap,
-        rate=options.rate, post_channel=profile.channel,
+        timeout=options.timeout,
+        body_cap=options.body_cap,
+        retry_cap=options.retry_cap,
+        rate=options.rate,
+        post_channel=profile.channel,
         post_conversation=profile.sandbox.conversation if profile.sandbox else None,
-        delete_channel=profile.disposable_channel)
+        delete_channel=profile.disposable_channel,
+    )
     client = ProviderClient(target.manifest, profile.credentials, policy, recorder)
     session = Session(client, profile, ledger, random.Random(seed), workers=options.workers)
     meta = dict(target.meta)
@@ -134,31 +148,49 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
         first = session.call("getConversations", "setup")
         if first is None or first.response is None:
             why = first.error if first is not None else "getConversations not callable"
-            return _finish(ledger, options, seed, meta, phases, clock, recorder, target,
-                           session, error=f"provider unreachable: {why}")
+            return _finish(
+                ledger,
+                options,
+                seed,
+                meta,
+                phases,
+                clock,
+                recorder,
+                target,
+                session,
+                error=f"provider unreachable: {why}",
+            )
         for name, step in _plan(target, options, session):
             began = time.monotonic()
             before = len(recorder.exchanges)
             step()
             phases[name] = round(time.monotonic() - began, 3)
-            emit(name.split(":")[0], f"{name.split(':')[-1]}: "
-                 f"{len(recorder.exchanges) - before} requests")
+            emit(
+                name.split(":")[0],
+                f"{name.split(':')[-1]}: {len(recorder.exchanges) - before} requests",
+            )
     finally:
         client.close()
     return _finish(ledger, options, seed, meta, phases, clock, recorder, target, session)
 
 
-def _plan(target: Target, options: RunOptions,
-          session: Session) -> list[tuple[str, Callable[[], None]]]:
+def _plan(
+    target: Target, options: RunOptions, session: Session
+) -> list[tuple[str, Callable[[], None]]]:
     from conformance.fuzzing import FuzzOptions, fuzz
 
     steps: list[tuple[str, Callable[[], None]]] = [
         ("scenarios:conversation walks", lambda: pagination.conversations(session)),
         ("scenarios:message walks", lambda: pagination.messages(session)),
-        ("scenarios:consistency", lambda: (consistency.conversations(session),
-                                           consistency.senders(session),
-                                           consistency.messages(session),
-                                           consistency.templates(session))),
+        (
+            "scenarios:consistency",
+            lambda: (
+                consistency.conversations(session),
+                consistency.senders(session),
+                consistency.messages(session),
+                consistency.templates(session),
+            ),
+        ),
         ("scenarios:unknown ids", lambda: access.unknown_ids(session)),
         ("scenarios:auth", lambda: access.auth(session)),
         ("scenarios:fixtures", lambda: access.fixtures(session)),
@@ -166,10 +198,12 @@ def _plan(target: Target, options: RunOptions,
         ("scenarios:posts", lambda: writes.post(session)),
     ]
     if options.fuzz:
-        fuzz_options = FuzzOptions(max_examples=options.max_examples,
-                                   seed=session.rng.randrange(2**31))
-        steps.append(("fuzzing:generated requests",
-                      lambda: fuzz(session, target.spec, fuzz_options)))
+        fuzz_options = FuzzOptions(
+            max_examples=options.max_examples, seed=session.rng.randrange(2**31)
+        )
+        steps.append(
+            ("fuzzing:generated requests", lambda: fuzz(session, target.spec, fuzz_options))
+        )
     steps += [
         ("scenarios:rate-limit probe", lambda: load.rate_limit_probe(session)),
         ("scenarios:delete", lambda: writes.delete(session)),
@@ -177,23 +211,53 @@ def _plan(target: Target, options: RunOptions,
     return steps
 
 
-def _finish(ledger: Ledger, options: RunOptions, seed: int, meta: dict[str, Any],
-            phases: dict[str, float], clock: float, recorder: Recorder, target: Target,
-            session: Session, error: str | None = None) -> RunReport:
+def _finish(
+    ledger: Ledger,
+    options: RunOptions,
+    seed: int,
+    meta: dict[str, Any],
+    phases: dict[str, float],
+    clock: float,
+    recorder: Recorder,
+    target: Target,
+    session: Session,
+    error: str | None = None,
+) -> RunReport:
     if error is None:
         seen = session.seen
-        ledger.record(capability_findings(
-            target.manifest, avatar_flags=bool(seen.avatar_participants),
-            templates=seen.templates, link_expires=bool(seen.expiring_messages)),
-            ["manifest.capability-endpoints"])
+        ledger.record(
+            capability_findings(
+                target.manifest,
+                avatar_flags=bool(seen.avatar_participants),
+                templates=seen.templates,
+                link_expires=bool(seen.expiring_messages),
+            ),
+            ["manifest.capability-endpoints"],
+        )
     results = ledger.results(strict=options.strict)
-    meta = {**meta, "duration_s": round(time.monotonic() - clock, 3),
-            "requests": len(recorder.exchanges), "phases": phases,
-            "options": {"max_examples": options.max_examples, "timeout": options.timeout,
-                        "rate": options.rate, "only": options.only,
-                        "workers": options.workers, "fuzz": options.fuzz}}
-    report = RunReport(verdict(results, strict=options.strict), seed, results,
-                       list(ledger.findings), strict=options.strict, meta=meta, error=error)
+    meta = {
+        **meta,
+        "duration_s": round(time.monotonic() - clock, 3),
+        "requests": len(recorder.exchanges),
+        "phases": phases,
+        "options": {
+            "max_examples": options.max_examples,
+            "timeout": options.timeout,
+            "rate": options.rate,
+            "only": options.only,
+            "workers": options.workers,
+            "fuzz": options.fuzz,
+        },
+    }
+    report = RunReport(
+        verdict(results, strict=options.strict),
+        seed,
+        results,
+        list(ledger.findings),
+        strict=options.strict,
+        meta=meta,
+        error=error,
+    )
     if error is not None:
         report.verdict = "error"
     return report

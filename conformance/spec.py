@@ -24,8 +24,18 @@ from conformance.errors import ConformanceError
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 SPEC_NAME = "messaging-manifest.yaml"
-_DROP_KEYS = frozenset({"example", "examples", "xml", "discriminator", "externalDocs",
-                        "deprecated", "readOnly", "writeOnly"})
+_DROP_KEYS = frozenset(
+    {
+        "example",
+        "examples",
+        "xml",
+        "discriminator",
+        "externalDocs",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    }
+)
 
 
 def default_spec_path() -> Path:
@@ -34,8 +44,10 @@ def default_spec_path() -> Path:
     for candidate in (here / "specs" / SPEC_NAME, here.parent / "specs" / SPEC_NAME):
         if candidate.exists():
             return candidate
-    raise ConformanceError("the bundled spec is missing; reinstall messaging-conformance",
-                           where=str(here.parent / "specs" / SPEC_NAME))
+    raise ConformanceError(
+        "the bundled spec is missing; reinstall messaging-conformance",
+        where=str(here.parent / "specs" / SPEC_NAME),
+    )
 
 
 @dataclass(frozen=True)
@@ -58,8 +70,9 @@ class Spec:
         op = self.operations.get(operation)
         if op is None:
             return frozenset()
-        return frozenset(int(code) for code in (op.definition.get("responses") or {})
-                         if str(code).isdigit())
+        return frozenset(
+            int(code) for code in (op.definition.get("responses") or {}) if str(code).isdigit()
+        )
 
     def response_schema(self, operation: str, status: int) -> dict[str, Any] | None:
         return self._schemas.get((operation, status))
@@ -86,8 +99,9 @@ def load_spec(path: str | Path | None = None) -> Spec:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConformanceError(f"cannot read spec: {exc.strerror or exc}", where=str(path)) \
-            from None
+        raise ConformanceError(
+            f"cannot read spec: {exc.strerror or exc}", where=str(path)
+        ) from None
     try:
         raw = yaml.safe_load(data)
     except yaml.YAMLError as exc:
@@ -116,8 +130,9 @@ def _operations(raw: dict[str, Any], source: str) -> dict[str, SpecOperation]:
             if not isinstance(definition, dict) or "operationId" not in definition:
                 continue
             params = [_resolve(raw, p) for p in [*shared, *(definition.get("parameters") or [])]]
-            names = tuple(p.get("name") for p in params
-                          if isinstance(p, dict) and p.get("in") == "path")
+            names = tuple(
+                p.get("name") for p in params if isinstance(p, dict) and p.get("in") == "path"
+            )
             op_id = str(definition["operationId"])
             operations[op_id] = SpecOperation(op_id, method.upper(), str(path), definition, names)
     return operations
@@ -182,12 +197,16 @@ def bind(spec: Spec, endpoints: Mapping[str, str]) -> dict[str, Any]:
     """
     from conformance.manifest import EndpointTemplate
 
-    templates = {op: EndpointTemplate(op, url) for op, url in endpoints.items()
-                 if op in spec.operations}
+    templates = {
+        op: EndpointTemplate(op, url) for op, url in endpoints.items() if op in spec.operations
+    }
     origins = {t.origin for t in templates.values()}
     if len(origins) > 1:
-        raise ConformanceError("manifest endpoints are on different origins ("
-                               + ", ".join(sorted(origins)) + "); the suite needs one")
+        raise ConformanceError(
+            "manifest endpoints are on different origins ("
+            + ", ".join(sorted(origins))
+            + "); the suite needs one"
+        )
     bound = copy.deepcopy(spec.raw)
     bound["paths"] = {}
     if origins:
@@ -198,25 +217,35 @@ def bind(spec: Spec, endpoints: Mapping[str, str]) -> dict[str, Any]:
         item = bound["paths"].setdefault(path, {})
         method = operation.method.lower()
         if method in item:
-            raise ConformanceError(f"{op_id} and {item[method]['operationId']} share "
-                                   f"{operation.method} {path}")
+            raise ConformanceError(
+                f"{op_id} and {item[method]['operationId']} share {operation.method} {path}"
+            )
         definition = copy.deepcopy(dict(operation.definition))
         definition["parameters"] = _bound_parameters(spec, operation, template.variables)
         item[method] = definition
     return bound
 
 
-def _bound_parameters(spec: Spec, operation: SpecOperation,
-                      variables: tuple[str, ...]) -> list[dict[str, Any]]:
+def _bound_parameters(
+    spec: Spec, operation: SpecOperation, variables: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """The operation's parameters with path parameters matching the manifest URL exactly."""
     item = spec.raw["paths"][operation.path]
-    params = [_resolve(spec.raw, p) for p in [*(item.get("parameters") or []),
-                                             *(operation.definition.get("parameters") or [])]]
-    kept = [copy.deepcopy(p) for p in params if isinstance(p, dict)
-            and (p.get("in") != "path" or p.get("name") in variables)]
+    params = [
+        _resolve(spec.raw, p)
+        for p in [*(item.get("parameters") or []), *(operation.definition.get("parameters") or [])]
+    ]
+    kept = [
+        copy.deepcopy(p)
+        for p in params
+        if isinstance(p, dict) and (p.get("in") != "path" or p.get("name") in variables)
+    ]
     declared = {p.get("name") for p in kept if p.get("in") == "path"}
-    kept += [{"name": v, "in": "path", "required": True, "schema": {"type": "string"}}
-             for v in variables if v not in declared]
+    kept += [
+        {"name": v, "in": "path", "required": True, "schema": {"type": "string"}}
+        for v in variables
+        if v not in declared
+    ]
     return kept
 
 

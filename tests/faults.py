@@ -47,7 +47,9 @@ def rewrite(fn: Rewrite) -> Callable[[Wsgi], Wsgi]:
             out = body if isinstance(body, bytes) else json.dumps(body).encode()
             start_response(f"{status} X", [*headers, ("Content-Length", str(len(out)))])
             return [out]
+
         return middleware
+
     return wrap
 
 
@@ -58,7 +60,9 @@ def before(fn: Callable[[dict], None]) -> Callable[[Wsgi], Wsgi]:
         def middleware(environ: dict, start_response: Callable) -> Iterable[bytes]:
             fn(environ)
             return app(environ, start_response)
+
         return middleware
+
     return wrap
 
 
@@ -92,7 +96,8 @@ def _code_missing(environ, status, headers, body):
 def _three_participants(environ, status, headers, body):
     for conversation in conversations_of(body):
         conversation["participants"].append(
-            {"id": "extra-person", "name": "Extra", "role": "end_user"})
+            {"id": "extra-person", "name": "Extra", "role": "end_user"}
+        )
     return status, headers, body
 
 
@@ -128,9 +133,22 @@ def _text_plain(environ, status, headers, body):
 
 def _empty_not_found(environ, status, headers, body):
     if status == 404 and is_by_id(environ):
-        return 200, headers, {"success": True, "data": {
-            "id": path(environ).rsplit("/", 1)[1], "link": "", "status": "open", "seen": True,
-            "participants": [], "messages": [], "next_messages_cursor": ""}}
+        return (
+            200,
+            headers,
+            {
+                "success": True,
+                "data": {
+                    "id": path(environ).rsplit("/", 1)[1],
+                    "link": "",
+                    "status": "open",
+                    "seen": True,
+                    "participants": [],
+                    "messages": [],
+                    "next_messages_cursor": "",
+                },
+            },
+        )
     return status, headers, body
 
 
@@ -196,8 +214,9 @@ def _accepts_group_posts(environ, status, headers, body):
 
 
 def _ignores_limit(environ: dict) -> None:
-    environ["QUERY_STRING"] = re.sub(r"conversations_limit=\d+", "conversations_limit=30",
-                                     environ.get("QUERY_STRING", ""))
+    environ["QUERY_STRING"] = re.sub(
+        r"conversations_limit=\d+", "conversations_limit=30", environ.get("QUERY_STRING", "")
+    )
 
 
 @dataclass(frozen=True)
@@ -215,6 +234,7 @@ def _chain(*wrappers: Callable[[Wsgi], Wsgi]) -> Callable[[Wsgi], Wsgi]:
         for wrapper in reversed(wrappers):
             app = wrapper(app)
         return app
+
     return wrap
 
 
@@ -229,33 +249,49 @@ FAULTS = [
     Fault("retry_by with a space and no zone", "error.retry-by", rewrite(_retry_by_spaced)),
     Fault("auth ignored", "auth.required", before(_ignore_auth)),
     Fault("cursor that loops", "pagination.cursor-walk", rewrite(_looping_cursor)),
-    Fault("5xx on a bad query value", "status.no-server-error",
-          rewrite(_server_error_on_bad_limit)),
+    Fault(
+        "5xx on a bad query value", "status.no-server-error", rewrite(_server_error_on_bad_limit)
+    ),
     Fault("JSON sent as text/plain", "response.content-type", rewrite(_text_plain)),
-    Fault("unknown conversation is an empty 200", "notfound.conversation",
-          rewrite(_empty_not_found)),
-    Fault("by-id returns another conversation", "consistency.conversation-by-id",
-          rewrite(_wrong_id_by_id)),
+    Fault(
+        "unknown conversation is an empty 200", "notfound.conversation", rewrite(_empty_not_found)
+    ),
+    Fault(
+        "by-id returns another conversation",
+        "consistency.conversation-by-id",
+        rewrite(_wrong_id_by_id),
+    ),
     Fault("postMessage returns no id", "post.accepts-multipart", rewrite(_post_without_id)),
-    Fault("delete does nothing", "delete.channel",
-          _chain(before(_mark_delete), before(_delete_does_nothing), rewrite(_delete_ok))),
+    Fault(
+        "delete does nothing",
+        "delete.channel",
+        _chain(before(_mark_delete), before(_delete_does_nothing), rewrite(_delete_ok)),
+    ),
     Fault("local-time created_at", "response.schema", rewrite(_local_created_at)),
-    Fault("slow endpoint past the timeout", "robustness.timeout", before(_slow_templates),
-          timeout=1.0),
-    Fault("suspended reported as UNAUTHORIZED", "auth.account-suspended",
-          rewrite(_suspended_as_unauthorized)),
+    Fault(
+        "slow endpoint past the timeout", "robustness.timeout", before(_slow_templates), timeout=1.0
+    ),
+    Fault(
+        "suspended reported as UNAUTHORIZED",
+        "auth.account-suspended",
+        rewrite(_suspended_as_unauthorized),
+    ),
     Fault("forbidden reported as 404", "error.forbidden", rewrite(_forbidden_as_not_found)),
-    Fault("group posts accepted", "participants.group-post-rejected",
-          rewrite(_accepts_group_posts)),
+    Fault(
+        "group posts accepted", "participants.group-post-rejected", rewrite(_accepts_group_posts)
+    ),
     Fault("conversations_limit ignored", "pagination.conversations-limit", before(_ignores_limit)),
     Fault("next_messages_cursor null", "response.null-cursor", rewrite(_null_cursor)),
 ]
 
 
 @contextmanager
-def provider(tmp_path: Path, wrap: Callable[[Wsgi], Wsgi] | None = None,
-             profile_edit: Callable[[dict], None] | None = None,
-             config: ReferenceConfig | None = None) -> Iterator[tuple[ReferenceServer, Path]]:
+def provider(
+    tmp_path: Path,
+    wrap: Callable[[Wsgi], Wsgi] | None = None,
+    profile_edit: Callable[[dict], None] | None = None,
+    config: ReferenceConfig | None = None,
+) -> Iterator[tuple[ReferenceServer, Path]]:
     """A (possibly faulty) reference provider on loopback and a profile for it."""
     with ReferenceServer(config, wsgi_wrapper=wrap) as server:
         profile = server.profile()

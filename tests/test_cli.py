@@ -19,9 +19,14 @@ DOCS = ROOT / "tests" / "data" / "docs-manifest.json"
 
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "conformance", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def manifest_file(tmp_path: Path, edit) -> Path:
@@ -37,18 +42,32 @@ def test_validate_docs_manifest_is_clean(capsys) -> None:
     assert "valid" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("edit", "rule", "code"), [
-    (lambda r: r["endpoints"].pop("postMessage"), "manifest.required-endpoints", 1),
-    (lambda r: r["endpoints"].__setitem__(
-        "getConversationById", "https://example.com/api/channels/:providerChannelId/c"),
-     "manifest.url-variables", 1),
-    (lambda r: r.__setitem__("version", "v1"), "manifest.schema", 1),
-    (lambda r: r["endpoints"].__setitem__(
-        "getTemplates", "http://example.com/api/channels/:providerChannelId/templates"),
-     "manifest.https", 0),
-    (lambda r: r["endpoints"].__setitem__("getConversation", "https://example.com/x"),
-     "manifest.unknown-endpoint", 0),
-])
+@pytest.mark.parametrize(
+    ("edit", "rule", "code"),
+    [
+        (lambda r: r["endpoints"].pop("postMessage"), "manifest.required-endpoints", 1),
+        (
+            lambda r: r["endpoints"].__setitem__(
+                "getConversationById", "https://example.com/api/channels/:providerChannelId/c"
+            ),
+            "manifest.url-variables",
+            1,
+        ),
+        (lambda r: r.__setitem__("version", "v1"), "manifest.schema", 1),
+        (
+            lambda r: r["endpoints"].__setitem__(
+                "getTemplates", "http://example.com/api/channels/:providerChannelId/templates"
+            ),
+            "manifest.https",
+            0,
+        ),
+        (
+            lambda r: r["endpoints"].__setitem__("getConversation", "https://example.com/x"),
+            "manifest.unknown-endpoint",
+            0,
+        ),
+    ],
+)
 def test_validate_manifest_defects(tmp_path, capsys, edit, rule, code) -> None:
     assert main(["validate-manifest", str(manifest_file(tmp_path, edit))]) == code
     assert rule in capsys.readouterr().out
@@ -71,14 +90,22 @@ def test_unparseable_manifest_is_exit_2_one_line(tmp_path, content) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(("profile", "fragment"), [
-    ("manifest: m.json\nchannel: c\n", "credentials: is required"),
-    ("manifest: [oops", "YAML does not parse"),
-    ("manifest: m.json\ncredentials: {client_id: a, client_secret: '${NOPE_NOT_SET}'}\n"
-     "channel: c\n", "NOPE_NOT_SET is not set"),
-    ("manifest: absent.json\ncredentials: {client_id: a, client_secret: b}\nchannel: c\n",
-     "cannot read manifest"),
-])
+@pytest.mark.parametrize(
+    ("profile", "fragment"),
+    [
+        ("manifest: m.json\nchannel: c\n", "credentials: is required"),
+        ("manifest: [oops", "YAML does not parse"),
+        (
+            "manifest: m.json\ncredentials: {client_id: a, client_secret: '${NOPE_NOT_SET}'}\n"
+            "channel: c\n",
+            "NOPE_NOT_SET is not set",
+        ),
+        (
+            "manifest: absent.json\ncredentials: {client_id: a, client_secret: b}\nchannel: c\n",
+            "cannot read manifest",
+        ),
+    ],
+)
 def test_bad_profile_is_exit_2_one_line(tmp_path, profile, fragment) -> None:
     path = tmp_path / "profile.yaml"
     path.write_text(profile)
@@ -113,8 +140,17 @@ def test_failing_run_writes_a_report_without_secrets(tmp_path) -> None:
     from tests.faults import _chain, rewrite
 
     with provider(tmp_path, _chain(fault.wrap, rewrite(echo))) as (_, profile):
-        result = cli("run", "--profile", str(profile), "--report-dir", str(tmp_path / "out"),
-                     "--seed", "9", "--max-examples", "5")
+        result = cli(
+            "run",
+            "--profile",
+            str(profile),
+            "--report-dir",
+            str(tmp_path / "out"),
+            "--seed",
+            "9",
+            "--max-examples",
+            "5",
+        )
     assert result.returncode == 1, result.stderr
     assert "verdict: FAILED" in result.stdout and "error.code-matches-status" in result.stdout
     text = (tmp_path / "out" / "report.json").read_text()
@@ -125,8 +161,15 @@ def test_failing_run_writes_a_report_without_secrets(tmp_path) -> None:
     assert report["verdict"] == "failed" and report["seed"] == 9
     assert {r["id"] for r in report["rules"]} >= {"error.code-matches-status"}
     finding = next(f for f in report["findings"] if f["rule"] == "error.code-matches-status")
-    assert set(finding) >= {"rule", "level", "operation", "message", "request", "response",
-                            "reproduce"}
+    assert set(finding) >= {
+        "rule",
+        "level",
+        "operation",
+        "message",
+        "request",
+        "response",
+        "reproduce",
+    }
     assert finding["reproduce"].startswith("curl ") and "$CLIENT_SECRET" in finding["reproduce"]
 
 

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -54,14 +54,16 @@ def provider() -> Iterator[Callable[[Handler], str]]:
 
 
 def client_for(base: str, **policy: object) -> ProviderClient:
-    endpoints = {"getConversations": f"{base}/c/:providerChannelId/conversations",
-                 "getConversationById": f"{base}/c/:providerChannelId/v/:sourceConversationId",
-                 "postMessage": f"{base}/c/:providerChannelId/messages",
-                 "deleteChannelById": f"{base}/c/:providerChannelId"}
-    manifest = parse_manifest(json.dumps({"version": "v202101", "endpoints": endpoints})
-                              .encode(), "test")
-    return ProviderClient(manifest, Credentials("client", Secret(SECRET)),
-                          ClientPolicy(**policy))  # type: ignore[arg-type]
+    endpoints = {
+        "getConversations": f"{base}/c/:providerChannelId/conversations",
+        "getConversationById": f"{base}/c/:providerChannelId/v/:sourceConversationId",
+        "postMessage": f"{base}/c/:providerChannelId/messages",
+        "deleteChannelById": f"{base}/c/:providerChannelId",
+    }
+    manifest = parse_manifest(
+        json.dumps({"version": "v202101", "endpoints": endpoints}).encode(), "test"
+    )
+    return ProviderClient(manifest, Credentials("client", Secret(SECRET)), ClientPolicy(**policy))  # type: ignore[arg-type]
 
 
 def json_reply(status: int, body: object) -> tuple[int, dict[str, str], bytes]:
@@ -69,8 +71,11 @@ def json_reply(status: int, body: object) -> tuple[int, dict[str, str], bytes]:
 
 
 def test_echoed_credentials_are_scrubbed_from_the_record(provider) -> None:
-    base = provider(lambda h: json_reply(200, {"success": True, "data": [],
-                                               "echo": h.headers.get("Authorization")}))
+    base = provider(
+        lambda h: json_reply(
+            200, {"success": True, "data": [], "echo": h.headers.get("Authorization")}
+        )
+    )
     client = client_for(base)
     exchange = client.send("getConversations", {"providerChannelId": "ch"})
     text = exchange.response.body.decode() + json.dumps(dict(exchange.request.headers))
@@ -86,10 +91,20 @@ def test_429_is_waited_out_until_retry_by_and_recorded(provider) -> None:
     def handle(h: BaseHTTPRequestHandler):
         calls.append(time.monotonic())
         if len(calls) == 1:
-            retry = (datetime.now(timezone.utc) + timedelta(milliseconds=300)).strftime(
-                "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-            return json_reply(429, {"success": False, "data": {
-                "message": "slow down", "code": "RATE_LIMIT_EXCEEDED", "retry_by": retry}})
+            retry = (datetime.now(UTC) + timedelta(milliseconds=300)).strftime(
+                "%Y-%m-%dT%H:%M:%S.%f"
+            )[:-3] + "Z"
+            return json_reply(
+                429,
+                {
+                    "success": False,
+                    "data": {
+                        "message": "slow down",
+                        "code": "RATE_LIMIT_EXCEEDED",
+                        "retry_by": retry,
+                    },
+                },
+            )
         return json_reply(200, {"success": True, "data": []})
 
     client = client_for(provider(handle))
@@ -100,9 +115,16 @@ def test_429_is_waited_out_until_retry_by_and_recorded(provider) -> None:
 
 
 def test_retry_wait_is_capped(provider) -> None:
-    far = (datetime.now(timezone.utc) + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    base = provider(lambda h: json_reply(429, {"success": False, "data": {
-        "message": "no", "code": "RATE_LIMIT_EXCEEDED", "retry_by": far}}))
+    far = (datetime.now(UTC) + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    base = provider(
+        lambda h: json_reply(
+            429,
+            {
+                "success": False,
+                "data": {"message": "no", "code": "RATE_LIMIT_EXCEEDED", "retry_by": far},
+            },
+        )
+    )
     client = client_for(base, retry_cap=0.2, max_retries=2)
     started = time.monotonic()
     exchange = client.send("getConversations", {"providerChannelId": "ch"})
@@ -122,8 +144,7 @@ def test_slow_provider_times_out_as_an_exchange(provider) -> None:
 
 def test_body_cap_truncates(provider) -> None:
     base = provider(lambda h: (200, {"Content-Type": "application/json"}, b"x" * 200_000))
-    exchange = client_for(base, body_cap=1000).send("getConversations",
-                                                    {"providerChannelId": "ch"})
+    exchange = client_for(base, body_cap=1000).send("getConversations", {"providerChannelId": "ch"})
     assert exchange.response.truncated and len(exchange.response.body) == 1000
 
 
@@ -136,19 +157,29 @@ def test_unreachable_provider_is_an_exchange_not_an_exception() -> None:
 def test_side_effects_only_where_the_profile_allows(provider) -> None:
     seen: list[str] = []
     base = provider(lambda h: (seen.append(h.path), json_reply(200, {"success": True}))[1])
-    client = client_for(base, post_channel="main", post_conversation="sandbox",
-                        delete_channel="tmp")
+    client = client_for(
+        base, post_channel="main", post_conversation="sandbox", delete_channel="tmp"
+    )
     with pytest.raises(PolicyRefused):
-        client.send("postMessage", {"providerChannelId": "main"},
-                    form={"conversationId": "production", "message": "hi"})
+        client.send(
+            "postMessage",
+            {"providerChannelId": "main"},
+            form={"conversationId": "production", "message": "hi"},
+        )
     with pytest.raises(PolicyRefused):
-        client.send("postMessage", {"providerChannelId": "other"},
-                    form={"conversationId": "sandbox", "message": "hi"})
+        client.send(
+            "postMessage",
+            {"providerChannelId": "other"},
+            form={"conversationId": "sandbox", "message": "hi"},
+        )
     with pytest.raises(PolicyRefused):
         client.send("deleteChannelById", {"providerChannelId": "main"})
-    client.send("postMessage", {"providerChannelId": "main"},
-                form={"conversationId": "sandbox", "message": "hi"},
-                files=[("a.txt", b"hello", "text/plain")])
+    client.send(
+        "postMessage",
+        {"providerChannelId": "main"},
+        form={"conversationId": "sandbox", "message": "hi"},
+        files=[("a.txt", b"hello", "text/plain")],
+    )
     client.send("deleteChannelById", {"providerChannelId": "tmp"})
     assert seen == ["/c/main/messages", "/c/tmp"]
     refused = client_for(base)
@@ -164,9 +195,12 @@ def test_multipart_reaches_the_provider_and_curl_replays_it(provider) -> None:
         return json_reply(200, {"success": True, "data": {"id": "m1"}})
 
     client = client_for(provider(handle), post_channel="main", post_conversation="s")
-    exchange = client.send("postMessage", {"providerChannelId": "main"},
-                           form={"conversationId": "s", "message": "hi there"},
-                           files=[("a.txt", b"hello", "text/plain")])
+    exchange = client.send(
+        "postMessage",
+        {"providerChannelId": "main"},
+        form={"conversationId": "s", "message": "hi there"},
+        files=[("a.txt", b"hello", "text/plain")],
+    )
     assert b'name="message"' in bodies[0] and b"hi there" in bodies[0]
     assert b'filename="a.txt"' in bodies[0]
     command = curl(exchange)

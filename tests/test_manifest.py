@@ -32,29 +32,48 @@ def test_docs_manifest_is_clean_and_binds_every_operation() -> None:
     assert lint(manifest) == []
     assert len(manifest.endpoints) == 7
     url = manifest.endpoints["getMessageById"].url(
-        providerChannelId="c1", sourceConversationId="v 2", sourceMessageId="m/3")
+        providerChannelId="c1", sourceConversationId="v 2", sourceMessageId="m/3"
+    )
     assert url == "https://example.com/api/channels/c1/conversations/v%202/messages/m%2F3"
 
 
-@pytest.mark.parametrize(("mutate", "rule"), [
-    (lambda raw: raw["endpoints"].pop("postMessage"), "manifest.required-endpoints"),
-    (lambda raw: raw["endpoints"].__setitem__(
-        "getConversationById", "https://example.com/api/channels/:providerChannelId/c"),
-     "manifest.url-variables"),
-    (lambda raw: raw.__setitem__("version", "v1"), "manifest.schema"),
-    (lambda raw: raw["endpoints"].__setitem__(
-        "getTemplates", "http://example.com/api/channels/:providerChannelId/templates"),
-     "manifest.https"),
-    (lambda raw: raw["endpoints"].__setitem__("getConversation", "https://example.com/x"),
-     "manifest.unknown-endpoint"),
-    (lambda raw: raw["endpoints"].__setitem__("getTemplates", "/relative/:providerChannelId"),
-     "manifest.url-variables"),
-    (lambda raw: raw["endpoints"].__setitem__(
-        "getTemplates", "https://example.com/:providerChannelId/:senderId"),
-     "manifest.url-variables"),
-    (lambda raw: raw.__setitem__("endpoints", ["not", "an", "object"]), "manifest.schema"),
-    (lambda raw: raw["endpoints"].__setitem__("getTemplates", 42), "manifest.schema"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "rule"),
+    [
+        (lambda raw: raw["endpoints"].pop("postMessage"), "manifest.required-endpoints"),
+        (
+            lambda raw: raw["endpoints"].__setitem__(
+                "getConversationById", "https://example.com/api/channels/:providerChannelId/c"
+            ),
+            "manifest.url-variables",
+        ),
+        (lambda raw: raw.__setitem__("version", "v1"), "manifest.schema"),
+        (
+            lambda raw: raw["endpoints"].__setitem__(
+                "getTemplates", "http://example.com/api/channels/:providerChannelId/templates"
+            ),
+            "manifest.https",
+        ),
+        (
+            lambda raw: raw["endpoints"].__setitem__("getConversation", "https://example.com/x"),
+            "manifest.unknown-endpoint",
+        ),
+        (
+            lambda raw: raw["endpoints"].__setitem__(
+                "getTemplates", "/relative/:providerChannelId"
+            ),
+            "manifest.url-variables",
+        ),
+        (
+            lambda raw: raw["endpoints"].__setitem__(
+                "getTemplates", "https://example.com/:providerChannelId/:senderId"
+            ),
+            "manifest.url-variables",
+        ),
+        (lambda raw: raw.__setitem__("endpoints", ["not", "an", "object"]), "manifest.schema"),
+        (lambda raw: raw["endpoints"].__setitem__("getTemplates", 42), "manifest.schema"),
+    ],
+)
 def test_each_defect_names_its_rule(tmp_path: Path, mutate, rule: str) -> None:
     raw = docs_raw()
     mutate(raw)
@@ -64,13 +83,16 @@ def test_each_defect_names_its_rule(tmp_path: Path, mutate, rule: str) -> None:
 def test_mixed_variable_styles_and_short_message_path_bind(tmp_path: Path) -> None:
     raw = docs_raw()
     raw["endpoints"]["getConversationById"] = (
-        "https://example.com/api/channels/{providerChannelId}/conversations/:sourceConversationId")
+        "https://example.com/api/channels/{providerChannelId}/conversations/:sourceConversationId"
+    )
     raw["endpoints"]["getMessageById"] = (
-        "https://example.com/api/channels/:providerChannelId/messages/{sourceMessageId}")
+        "https://example.com/api/channels/:providerChannelId/messages/{sourceMessageId}"
+    )
     manifest = load_manifest(write(tmp_path, raw))
     assert lint(manifest) == []
     assert manifest.endpoints["getConversationById"].path_template == (
-        "/api/channels/{providerChannelId}/conversations/{sourceConversationId}")
+        "/api/channels/{providerChannelId}/conversations/{sourceConversationId}"
+    )
 
 
 def test_plain_http_is_fine_on_loopback() -> None:
@@ -81,8 +103,10 @@ def test_plain_http_is_fine_on_loopback() -> None:
 
 def test_loopback_http_gives_no_https_finding(tmp_path: Path) -> None:
     raw = docs_raw()
-    raw["endpoints"] = {k: v.replace("https://example.com", "http://localhost:9")
-                        for k, v in raw["endpoints"].items()}
+    raw["endpoints"] = {
+        k: v.replace("https://example.com", "http://localhost:9")
+        for k, v in raw["endpoints"].items()
+    }
     assert rules_of(write(tmp_path, raw)) == []
 
 
@@ -106,8 +130,8 @@ def test_capability_endpoints_follow_what_the_data_needs(tmp_path: Path) -> None
         raw["endpoints"].pop(name)
     manifest = load_manifest(write(tmp_path, raw))
     found = capability_findings(manifest, avatar_flags=True, templates=True, link_expires=True)
-    assert sorted(f.operation for f in found) == ["getMessageById", "getSenderById",
-                                                  "getTemplates"]
+    assert sorted(f.operation for f in found) == ["getMessageById", "getSenderById", "getTemplates"]
     assert all(f.rule == "manifest.capability-endpoints" for f in found)
-    assert capability_findings(manifest, avatar_flags=False, templates=False,
-                               link_expires=False) == []
+    assert (
+        capability_findings(manifest, avatar_flags=False, templates=False, link_expires=False) == []
+    )

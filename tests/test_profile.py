@@ -35,29 +35,42 @@ def test_full_profile(tmp_path: Path) -> None:
 
 
 def test_missing_environment_variable_names_key() -> None:
-    with pytest.raises(ConformanceError, match=r"credentials.client_secret: environment "
-                       r"variable SECRET is not set"):
+    with pytest.raises(
+        ConformanceError,
+        match=r"credentials.client_secret: environment "
+        r"variable SECRET is not set",
+    ):
         parse_profile(FULL, environ={})
 
 
 def test_unknown_keys_warn_with_did_you_mean() -> None:
-    profile = parse_profile(FULL.replace("channel: acme", "chanel: x\nchannel: acme"),
-                            environ={"SECRET": "x"})
+    profile = parse_profile(
+        FULL.replace("channel: acme", "chanel: x\nchannel: acme"), environ={"SECRET": "x"}
+    )
     assert any("'chanel'" in w and "did you mean 'channel'" in w for w in profile.warnings)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("manifest: [unclosed", "YAML does not parse at line"),
-    ("- a list", "must be a YAML mapping"),
-    ("credentials: {client_id: a, client_secret: b}\nchannel: c", "manifest: is required"),
-    ("manifest: m\nchannel: c", "credentials: is required"),
-    ("manifest: m\ncredentials: {client_id: a}\nchannel: c",
-     "credentials.client_secret: is required"),
-    ("manifest: m\ncredentials: {client_id: a, client_secret: b}\nchannel: [1]",
-     "channel: must be a string"),
-    ("manifest: m\ncredentials: {client_id: a, client_secret: b}\nchannel: c\nsandbox: 3",
-     "sandbox: must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("manifest: [unclosed", "YAML does not parse at line"),
+        ("- a list", "must be a YAML mapping"),
+        ("credentials: {client_id: a, client_secret: b}\nchannel: c", "manifest: is required"),
+        ("manifest: m\nchannel: c", "credentials: is required"),
+        (
+            "manifest: m\ncredentials: {client_id: a}\nchannel: c",
+            "credentials.client_secret: is required",
+        ),
+        (
+            "manifest: m\ncredentials: {client_id: a, client_secret: b}\nchannel: [1]",
+            "channel: must be a string",
+        ),
+        (
+            "manifest: m\ncredentials: {client_id: a, client_secret: b}\nchannel: c\nsandbox: 3",
+            "sandbox: must be a mapping",
+        ),
+    ],
+)
 def test_bad_profiles_are_one_line_errors(text: str, message: str) -> None:
     with pytest.raises(ConformanceError, match=message) as info:
         parse_profile(text, source="p.yaml", environ={})
@@ -71,11 +84,16 @@ def test_secret_never_shows() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(st.text(), st.binary().map(lambda b: b.decode("latin-1")),
-                 st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-                              lambda c: st.lists(c, max_size=3)
-                              | st.dictionaries(st.text(max_size=8), c, max_size=4))
-                 .map(repr)))
+@given(
+    st.one_of(
+        st.text(),
+        st.binary().map(lambda b: b.decode("latin-1")),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+        ).map(repr),
+    )
+)
 def test_garbage_only_ever_raises_our_error(text: str) -> None:
     try:
         parse_profile(text, environ={})

@@ -13,8 +13,12 @@ from conformance.rules import RULES, Level
 from conformance.runner import RunOptions, run
 from tests.faults import FAULTS, Fault, provider
 
-UPSTREAM = (Path(__file__).resolve().parents[2] / "shared" / "upstream"
-            / "omnichannel-integration.specs.yaml")
+UPSTREAM = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "upstream"
+    / "omnichannel-integration.specs.yaml"
+)
 
 
 def statuses(report) -> dict[str, str]:
@@ -85,12 +89,20 @@ def test_missing_fixtures_are_skipped_and_the_verdict_incomplete(tmp_path: Path)
         report = run(RunOptions(profile=profile, seed=1, max_examples=5))
         # nothing was written: the sandbox conversation holds only its seeded messages
         state = server.app.extensions["reference_state"]
-        assert not any(m["id"].startswith("posted-") for c in
-                       state.channels["ref-main"]["conversations"] for m in c["messages"])
+        assert not any(
+            m["id"].startswith("posted-")
+            for c in state.channels["ref-main"]["conversations"]
+            for m in c["messages"]
+        )
         assert "ref-disposable" in state.channels
     result = statuses(report)
-    for rule in ("post.accepts-multipart", "post.invalid-body", "delete.channel",
-                 "auth.account-suspended", "error.forbidden"):
+    for rule in (
+        "post.accepts-multipart",
+        "post.invalid-body",
+        "delete.channel",
+        "auth.account-suspended",
+        "error.forbidden",
+    ):
         assert result[rule] == "skipped", rule
     assert report.verdict == "incomplete" and report.exit_code == 0
 
@@ -106,23 +118,31 @@ def test_prefixed_manifest_with_short_message_path_binds(tmp_path: Path) -> None
                 seen_short.append(path)
                 channel, message = short.groups()
                 state = app.extensions["reference_state"]
-                owner = next((c["id"] for c in state.channels.get(channel, {}).get(
-                    "conversations", []) if any(m["id"] == message for m in c["messages"])),
-                    "unknown")
+                owner = next(
+                    (
+                        c["id"]
+                        for c in state.channels.get(channel, {}).get("conversations", [])
+                        if any(m["id"] == message for m in c["messages"])
+                    ),
+                    "unknown",
+                )
                 path = f"/pd/v2/chan/{channel}/conversations/{owner}/messages/{message}"
             environ["PATH_INFO"] = path.replace("/pd/v2/chan/", "/api/channels/", 1)
             return app(environ, start_response)
+
         middleware.extensions = app.extensions
         return middleware
 
     with provider(tmp_path, lambda app: wrap(app)) as (server, profile_path):
         manifest = server.manifest()
-        endpoints = {op: url.replace("/api/channels/", "/pd/v2/chan/")
-                     for op, url in manifest["endpoints"].items()}
-        endpoints["getMessageById"] = (f"{server.base_url}/pd/v2/chan/{{providerChannelId}}"
-                                       "/messages/:sourceMessageId")
-        (tmp_path / "manifest.json").write_text(json.dumps({**manifest,
-                                                            "endpoints": endpoints}))
+        endpoints = {
+            op: url.replace("/api/channels/", "/pd/v2/chan/")
+            for op, url in manifest["endpoints"].items()
+        }
+        endpoints["getMessageById"] = (
+            f"{server.base_url}/pd/v2/chan/{{providerChannelId}}/messages/:sourceMessageId"
+        )
+        (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "endpoints": endpoints}))
         text = profile_path.read_text().replace(server.manifest_url, "manifest.json")
         profile_path.write_text(text)
         report = run(RunOptions(profile=profile_path, seed=5, max_examples=5))
@@ -130,16 +150,16 @@ def test_prefixed_manifest_with_short_message_path_binds(tmp_path: Path) -> None
     assert seen_short and statuses(report)["consistency.message-by-id"] == PASSED
 
 
-@pytest.mark.skipif(not UPSTREAM.exists(),
-                    reason="Pipedrive's published spec not present (../shared missing)")
+@pytest.mark.skipif(
+    not UPSTREAM.exists(), reason="Pipedrive's published spec not present (../shared missing)"
+)
 def test_published_spec_runs_end_to_end(tmp_path: Path) -> None:
     with provider(tmp_path, None, no_probe) as (_, profile):
         report = run(RunOptions(profile=profile, seed=2, max_examples=5, spec=UPSTREAM))
     failed = {r.rule.id for r in report.results if r.status in (FAILED, WARNING)}
     # ERRATA: the published file documents no 400 on reads and no 404 on getTemplates
     assert failed <= {"status.documented"}
-    assert all(re.search(r"status (400|404) is not documented", f.message)
-               for f in report.findings)
+    assert all(re.search(r"status (400|404) is not documented", f.message) for f in report.findings)
 
 
 def test_unreachable_provider_is_exit_2_with_a_report(tmp_path: Path) -> None:

@@ -13,25 +13,36 @@ from conformance.errors import ConformanceError
 from conformance.spec import bind, default_spec_path, load_spec
 
 DOCS = json.loads((Path(__file__).parent / "data" / "docs-manifest.json").read_text())["endpoints"]
-UPSTREAM = (Path(__file__).resolve().parents[2] / "shared" / "upstream"
-            / "omnichannel-integration.specs.yaml")
+UPSTREAM = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "upstream"
+    / "omnichannel-integration.specs.yaml"
+)
 needs_upstream = pytest.mark.skipif(
-    not UPSTREAM.exists(), reason="Pipedrive's published spec not present (../shared missing)")
+    not UPSTREAM.exists(), reason="Pipedrive's published spec not present (../shared missing)"
+)
 
-PREFIXED = {op: url.replace("https://example.com/api", "https://chat.vendor.io/pd/v2")
-            for op, url in DOCS.items()}
-PREFIXED["getMessageById"] = ("https://chat.vendor.io/pd/v2/channels/:providerChannelId"
-                              "/messages/{sourceMessageId}")
+PREFIXED = {
+    op: url.replace("https://example.com/api", "https://chat.vendor.io/pd/v2")
+    for op, url in DOCS.items()
+}
+PREFIXED["getMessageById"] = (
+    "https://chat.vendor.io/pd/v2/channels/:providerChannelId/messages/{sourceMessageId}"
+)
 
 
 def specs() -> list:
-    return [pytest.param(None, id="ours"),
-            pytest.param(UPSTREAM, id="published", marks=needs_upstream)]
+    return [
+        pytest.param(None, id="ours"),
+        pytest.param(UPSTREAM, id="published", marks=needs_upstream),
+    ]
 
 
 def test_our_spec_is_valid_openapi() -> None:
-    validator = pytest.importorskip("openapi_spec_validator",
-                                    reason="openapi-spec-validator not installed")
+    validator = pytest.importorskip(
+        "openapi_spec_validator", reason="openapi-spec-validator not installed"
+    )
     import yaml
 
     validator.validate(yaml.safe_load(default_spec_path().read_text()))
@@ -42,19 +53,26 @@ def test_our_spec_is_valid_openapi() -> None:
 def test_every_operation_binds_to_the_manifest_urls(path, endpoints) -> None:
     spec = load_spec(path)
     bound = bind(spec, endpoints)
-    assert bound["servers"] == [{"url": endpoints["getConversations"].split("/")[0] + "//"
-                                 + endpoints["getConversations"].split("/")[2]}]
+    assert bound["servers"] == [
+        {
+            "url": endpoints["getConversations"].split("/")[0]
+            + "//"
+            + endpoints["getConversations"].split("/")[2]
+        }
+    ]
     schema = schemathesis.openapi.from_dict(bound)
     for op_id, url in endpoints.items():
         operation = schema.find_operation_by_id(op_id)
         expected = url.split("://", 1)[1].split("/", 1)[1]
-        for name in ("providerChannelId", "sourceConversationId", "senderId",
-                     "sourceMessageId"):
+        for name in ("providerChannelId", "sourceConversationId", "senderId", "sourceMessageId"):
             expected = expected.replace(f":{name}", f"{{{name}}}")
         assert operation.path == "/" + expected
         declared = {p.name for p in operation.path_parameters}
-        assert declared == {n for n in ("providerChannelId", "sourceConversationId", "senderId",
-                                        "sourceMessageId") if f"{{{n}}}" in operation.path}
+        assert declared == {
+            n
+            for n in ("providerChannelId", "sourceConversationId", "senderId", "sourceMessageId")
+            if f"{{{n}}}" in operation.path
+        }
 
 
 @pytest.mark.parametrize("path", specs())
@@ -63,10 +81,10 @@ def test_generated_cases_hit_the_manifest_url(path) -> None:
     operation = schemathesis.openapi.from_dict(bound).find_operation_by_id("getMessageById")
     urls: list[str] = []
 
-    @settings(max_examples=5, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(operation.as_strategy(path_parameters={"providerChannelId": "ch",
-                                                  "sourceMessageId": "m1"}))
+    @settings(max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(
+        operation.as_strategy(path_parameters={"providerChannelId": "ch", "sourceMessageId": "m1"})
+    )
     def collect(case) -> None:
         urls.append(case.as_transport_kwargs(base_url="https://chat.vendor.io")["url"])
 
@@ -97,9 +115,20 @@ def test_response_schema_is_plain_json_schema() -> None:
     spec = load_spec()
     schema = spec.response_schema("getConversations", 200)
     validator = jsonschema_rs.Draft7Validator(schema, validate_formats=True)
-    good = {"success": True, "data": [{"id": "c", "link": "https://x.io/c", "status": "open",
-                                       "seen": False, "participants": [], "messages": []}],
-            "additional_data": {"after": ""}}
+    good = {
+        "success": True,
+        "data": [
+            {
+                "id": "c",
+                "link": "https://x.io/c",
+                "status": "open",
+                "seen": False,
+                "participants": [],
+                "messages": [],
+            }
+        ],
+        "additional_data": {"after": ""},
+    }
     assert validator.is_valid(good)
     assert not validator.is_valid({**good, "data": [{**good["data"][0], "status": "archived"}]})
     not_found = jsonschema_rs.Draft7Validator(spec.response_schema("getSenderById", 404))
@@ -113,14 +142,19 @@ def test_published_schema_converts_url_format() -> None:
     assert "format': 'url'" not in str(schema) and "'uri'" in str(schema)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("openapi: [unclosed", "does not parse at line"),
-    ("- a\n- b", "not an OpenAPI 3.x"),
-    ("swagger: '2.0'\npaths: {}", "not an OpenAPI 3.x"),
-    ("openapi: 3.0.3\ninfo: {title: t, version: '1'}", "has no paths"),
-    ("openapi: 3.0.3\npaths:\n  /x:\n    get: {operationId: getConversations}",
-     "lacks operationId getConversationById, postMessage"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("openapi: [unclosed", "does not parse at line"),
+        ("- a\n- b", "not an OpenAPI 3.x"),
+        ("swagger: '2.0'\npaths: {}", "not an OpenAPI 3.x"),
+        ("openapi: 3.0.3\ninfo: {title: t, version: '1'}", "has no paths"),
+        (
+            "openapi: 3.0.3\npaths:\n  /x:\n    get: {operationId: getConversations}",
+            "lacks operationId getConversationById, postMessage",
+        ),
+    ],
+)
 def test_bad_specs_are_one_line_errors(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "spec.yaml"
     path.write_text(content)

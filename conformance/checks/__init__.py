@@ -37,8 +37,9 @@ EXCHANGE_CHECKS: dict[str, Check] = {
 }
 
 
-def judge(exchange: Exchange, ctx: CheckContext,
-          rules: Iterable[str] | None = None) -> tuple[list[Finding], set[str]]:
+def judge(
+    exchange: Exchange, ctx: CheckContext, rules: Iterable[str] | None = None
+) -> tuple[list[Finding], set[str]]:
     """Run the checks (all, or those named) over one exchange: findings and rules checked."""
     findings: list[Finding] = []
     checked: set[str] = set()

@@ -37,9 +37,14 @@ def check_content_type(exchange: Exchange, ctx: CheckContext) -> list[Finding] |
     if _JSON_MEDIA.match(response.content_type):
         return []
     shown = response.headers.get("content-type") or "no Content-Type"
-    return [Finding("response.content-type", f"{response.status} body sent as "
-                    f"{excerpt(shown, 60)}; expected application/json",
-                    exchange.operation, exchange)]
+    return [
+        Finding(
+            "response.content-type",
+            f"{response.status} body sent as {excerpt(shown, 60)}; expected application/json",
+            exchange.operation,
+            exchange,
+        )
+    ]
 
 
 def check_success_envelope(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
@@ -58,13 +63,15 @@ def check_success_envelope(exchange: Exchange, ctx: CheckContext) -> list[Findin
     if not isinstance(body, dict):
         return fail(f"body is a JSON {type(body).__name__}, not an object")
     if op in BARE_BODY_OPERATIONS:
-        if body.get("success") is True and isinstance(body.get("data"), dict) \
-                and "id" not in body:
+        if body.get("success") is True and isinstance(body.get("data"), dict) and "id" not in body:
             return fail(f"{op} must return the bare message, not a success envelope")
         return []
     if body.get("success") is not True:
-        return fail(f"success is {excerpt(body.get('success'), 20)}, expected true"
-                    if "success" in body else "success is missing")
+        return fail(
+            f"success is {excerpt(body.get('success'), 20)}, expected true"
+            if "success" in body
+            else "success is missing"
+        )
     if "data" not in body and op != "deleteChannelById":
         return fail("data is missing")
     return []
@@ -75,16 +82,25 @@ def check_schema(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
         return None
     body = exchange.response.json()  # type: ignore[union-attr]
     if exchange.operation not in BARE_BODY_OPERATIONS and (
-            not isinstance(body, dict) or body.get("success") is not True):
+        not isinstance(body, dict) or body.get("success") is not True
+    ):
         return None  # the envelope is broken: response.success-envelope says so
-    schema = ctx.spec.response_schema(exchange.operation,
-                                      exchange.response.status)  # type: ignore[union-attr]
+    schema = ctx.spec.response_schema(exchange.operation, exchange.response.status)  # type: ignore[union-attr]
     if schema is None:
         return None
-    errors = sorted((e for e in _validator(schema).iter_errors(body) if not _null_cursor(e)),
-                    key=lambda e: list(map(str, e.instance_path)))
-    return [Finding("response.schema", f"{_path(e.instance_path)}: {excerpt(e.message, 120)}",
-                    exchange.operation, exchange) for e in errors[:MAX_SCHEMA_ERRORS]]
+    errors = sorted(
+        (e for e in _validator(schema).iter_errors(body) if not _null_cursor(e)),
+        key=lambda e: list(map(str, e.instance_path)),
+    )
+    return [
+        Finding(
+            "response.schema",
+            f"{_path(e.instance_path)}: {excerpt(e.message, 120)}",
+            exchange.operation,
+            exchange,
+        )
+        for e in errors[:MAX_SCHEMA_ERRORS]
+    ]
 
 
 def _null_cursor(error: Any) -> bool:
@@ -100,8 +116,10 @@ def _validator(schema: dict[str, Any]) -> Any:
     """Compiled once per schema object (the spec's resolved schemas live as long as the run)."""
     cached = _VALIDATORS.get(id(schema))
     if cached is None or cached[0] is not schema:
-        cached = (schema, jsonschema_rs.Draft7Validator(
-            schema, validate_formats=True, formats={"uri": _is_uri}))
+        cached = (
+            schema,
+            jsonschema_rs.Draft7Validator(schema, validate_formats=True, formats={"uri": _is_uri}),
+        )
         _VALIDATORS[id(schema)] = cached
     return cached[1]
 
@@ -114,8 +132,11 @@ def _path(parts: Any) -> str:
 
 
 def check_null_cursor(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
-    if not _is_2xx(exchange) or exchange.operation not in (
-            "getConversations", "getConversationById") or not exchange.response.is_json:  # type: ignore[union-attr]
+    if (
+        not _is_2xx(exchange)
+        or exchange.operation not in ("getConversations", "getConversationById")
+        or not exchange.response.is_json
+    ):  # type: ignore[union-attr]
         return None
     body = exchange.response.json()  # type: ignore[union-attr]
     if not isinstance(body, dict):
@@ -130,9 +151,19 @@ def check_null_cursor(exchange: Exchange, ctx: CheckContext) -> list[Finding] | 
     else:
         conversations = [data]
     for index, conversation in enumerate(conversations):
-        if isinstance(conversation, dict) and "next_messages_cursor" in conversation \
-                and conversation["next_messages_cursor"] is None:
+        if (
+            isinstance(conversation, dict)
+            and "next_messages_cursor" in conversation
+            and conversation["next_messages_cursor"] is None
+        ):
             where = "data" if exchange.operation == "getConversationById" else f"data[{index}]"
             nulls.append(f"{where}.next_messages_cursor")
-    return [Finding("response.null-cursor", f"{name} is null; leave it empty or absent",
-                    exchange.operation, exchange) for name in nulls[:3]]
+    return [
+        Finding(
+            "response.null-cursor",
+            f"{name} is null; leave it empty or absent",
+            exchange.operation,
+            exchange,
+        )
+        for name in nulls[:3]
+    ]

@@ -46,24 +46,40 @@ def check_envelope(exchange: Exchange, ctx: CheckContext) -> list[Finding] | Non
     assert response is not None
     status = response.status
     if not response.is_json:
-        return [_finding("error.envelope", exchange, f"{status} body is not JSON: "
-                         f"{excerpt(response.text, 60)}")]
+        return [
+            _finding(
+                "error.envelope",
+                exchange,
+                f"{status} body is not JSON: {excerpt(response.text, 60)}",
+            )
+        ]
     body = response.json()
     if not isinstance(body, dict):
-        return [_finding("error.envelope", exchange,
-                         f"{status} body is a JSON {type(body).__name__}, not an object")]
+        return [
+            _finding(
+                "error.envelope",
+                exchange,
+                f"{status} body is a JSON {type(body).__name__}, not an object",
+            )
+        ]
     problems = []
     if body.get("success") is not False:
-        problems.append(f"success is {excerpt(body.get('success'), 20)}, expected false"
-                        if "success" in body else "success is missing")
+        problems.append(
+            f"success is {excerpt(body.get('success'), 20)}, expected false"
+            if "success" in body
+            else "success is missing"
+        )
     data = body.get("data")
     if not isinstance(data, dict):
         problems.append("data is missing or not an object")
     else:
         for key in ("message", "code"):
             if not isinstance(data.get(key), str):
-                problems.append(f"data.{key} is missing" if key not in data
-                                else f"data.{key} is {excerpt(data[key], 20)}, not a string")
+                problems.append(
+                    f"data.{key} is missing"
+                    if key not in data
+                    else f"data.{key} is {excerpt(data[key], 20)}, not a string"
+                )
     return [_finding("error.envelope", exchange, f"{status} error body: {p}") for p in problems]
 
 
@@ -77,9 +93,14 @@ def check_code_matches_status(exchange: Exchange, ctx: CheckContext) -> list[Fin
     allowed = ERROR_CODES[status]
     if data["code"] in allowed:
         return []
-    return [_finding("error.code-matches-status", exchange,
-                     f"{status} body has data.code {excerpt(data['code'], 40)}; expected "
-                     + " or ".join(sorted(allowed)))]
+    return [
+        _finding(
+            "error.code-matches-status",
+            exchange,
+            f"{status} body has data.code {excerpt(data['code'], 40)}; expected "
+            + " or ".join(sorted(allowed)),
+        )
+    ]
 
 
 def parse_retry_by(value: Any) -> tuple[datetime | None, str | None]:
@@ -117,8 +138,13 @@ def check_retry_by(exchange: Exchange, ctx: CheckContext) -> list[Finding] | Non
     now = ctx.now()
     if moment < now - timedelta(seconds=ctx.skew_seconds):
         ago = (now - moment).total_seconds()
-        return [_finding("error.retry-by", exchange, f"retry_by {excerpt(data['retry_by'], 40)}"
-                         f" is {ago:.0f} s in the past")]
+        return [
+            _finding(
+                "error.retry-by",
+                exchange,
+                f"retry_by {excerpt(data['retry_by'], 40)} is {ago:.0f} s in the past",
+            )
+        ]
     return []
 
 
@@ -132,5 +158,10 @@ def check_retry_by_horizon(exchange: Exchange, ctx: CheckContext) -> list[Findin
     ahead = moment - ctx.now()
     if ahead <= HORIZON:
         return []
-    return [_finding("error.retry-by-horizon", exchange,
-                     f"retry_by is {ahead.total_seconds() / 3600:.1f} h ahead (over 24 h)")]
+    return [
+        _finding(
+            "error.retry-by-horizon",
+            exchange,
+            f"retry_by is {ahead.total_seconds() / 3600:.1f} h ahead (over 24 h)",
+        )
+    ]

@@ -42,13 +42,22 @@ def check_conversations_limit(exchange: Exchange, ctx: CheckContext) -> list[Fin
         return None
     if len(data) <= limit:
         return []
-    return [Finding("pagination.conversations-limit", f"{len(data)} conversations returned "
-                    f"for conversations_limit={limit}", exchange.operation, exchange)]
+    return [
+        Finding(
+            "pagination.conversations-limit",
+            f"{len(data)} conversations returned for conversations_limit={limit}",
+            exchange.operation,
+            exchange,
+        )
+    ]
 
 
 def check_messages_limit(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
-    data = _data(exchange, "getConversations") if exchange.operation == "getConversations" \
+    data = (
+        _data(exchange, "getConversations")
+        if exchange.operation == "getConversations"
         else _data(exchange, "getConversationById")
+    )
     limit = _limit(exchange, "messages_limit")
     if limit is None or data is None:
         return None
@@ -57,8 +66,13 @@ def check_messages_limit(exchange: Exchange, ctx: CheckContext) -> list[Finding]
     for conversation in conversations:
         messages = conversation.get("messages") if isinstance(conversation, dict) else None
         if isinstance(messages, list) and len(messages) > limit:
-            findings.append(Finding(
-                "pagination.messages-limit", f"conversation {str(conversation.get('id'))[:40]!r}"
-                f" has {len(messages)} messages for messages_limit={limit}",
-                exchange.operation, exchange))
+            findings.append(
+                Finding(
+                    "pagination.messages-limit",
+                    f"conversation {str(conversation.get('id'))[:40]!r}"
+                    f" has {len(messages)} messages for messages_limit={limit}",
+                    exchange.operation,
+                    exchange,
+                )
+            )
     return findings

@@ -18,8 +18,12 @@ from conformance.model import Exchange, Finding
 def conversations_in(exchange: Exchange) -> Iterator[dict[str, Any]]:
     """Conversations in a 200 body of getConversations or getConversationById."""
     response = exchange.response
-    if response is None or response.status != 200 or not response.is_json or \
-            exchange.operation not in ("getConversations", "getConversationById"):
+    if (
+        response is None
+        or response.status != 200
+        or not response.is_json
+        or exchange.operation not in ("getConversations", "getConversationById")
+    ):
         return
     body = response.json()
     data = body.get("data") if isinstance(body, dict) else None
@@ -28,8 +32,9 @@ def conversations_in(exchange: Exchange) -> Iterator[dict[str, Any]]:
             yield conversation
 
 
-def _per_conversation(rule: str, judge: Callable[[dict[str, Any]], str | None]
-                      ) -> Callable[[Exchange, CheckContext], list[Finding] | None]:
+def _per_conversation(
+    rule: str, judge: Callable[[dict[str, Any]], str | None]
+) -> Callable[[Exchange, CheckContext], list[Finding] | None]:
     def check(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
         conversations = list(conversations_in(exchange))
         if not conversations:
@@ -38,9 +43,16 @@ def _per_conversation(rule: str, judge: Callable[[dict[str, Any]], str | None]
         for conversation in conversations:
             problem = judge(conversation)
             if problem:
-                findings.append(Finding(rule, f"conversation {excerpt(conversation.get('id'), 40)}"
-                                        f" {problem}", exchange.operation, exchange))
+                findings.append(
+                    Finding(
+                        rule,
+                        f"conversation {excerpt(conversation.get('id'), 40)} {problem}",
+                        exchange.operation,
+                        exchange,
+                    )
+                )
         return findings
+
     check.__name__ = f"check_{rule.split('.')[1].replace('-', '_')}"
     return check
 
@@ -71,10 +83,11 @@ def _sender_known(conversation: dict[str, Any]) -> str | None:
     ids = {p.get("id") for p in _participants(conversation)}
     messages = conversation.get("messages")
     for message in messages if isinstance(messages, list) else []:
-        if isinstance(message, dict) and "sender_id" in message \
-                and message["sender_id"] not in ids:
-            return (f"has message {excerpt(message.get('id'), 40)} from sender_id "
-                    f"{excerpt(message['sender_id'], 40)}, who is not a participant")
+        if isinstance(message, dict) and "sender_id" in message and message["sender_id"] not in ids:
+            return (
+                f"has message {excerpt(message.get('id'), 40)} from sender_id "
+                f"{excerpt(message['sender_id'], 40)}, who is not a participant"
+            )
     return None
 
 

@@ -18,10 +18,16 @@ def check_documented(exchange: Exchange, ctx: CheckContext) -> list[Finding] | N
     documented = ctx.spec.documented_statuses(exchange.operation) or DOCUMENTED_STATUSES
     if response.status in documented:
         return []
-    return [Finding("status.documented", f"status {response.status} is not documented for "
-                    f"{exchange.operation} (documented: "
-                    f"{', '.join(str(s) for s in sorted(documented))})",
-                    exchange.operation, exchange)]
+    return [
+        Finding(
+            "status.documented",
+            f"status {response.status} is not documented for "
+            f"{exchange.operation} (documented: "
+            f"{', '.join(str(s) for s in sorted(documented))})",
+            exchange.operation,
+            exchange,
+        )
+    ]
 
 
 def check_no_server_error(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
@@ -30,28 +36,44 @@ def check_no_server_error(exchange: Exchange, ctx: CheckContext) -> list[Finding
         return None
     if response.status < 500:
         return []
-    return [Finding("status.no-server-error", f"server error {response.status}",
-                    exchange.operation, exchange)]
+    return [
+        Finding(
+            "status.no-server-error",
+            f"server error {response.status}",
+            exchange.operation,
+            exchange,
+        )
+    ]
 
 
 def check_timeout(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
     if exchange.error and exchange.error.startswith("timeout"):
         return [Finding("robustness.timeout", exchange.error, exchange.operation, exchange)]
     if exchange.response is not None and exchange.response.elapsed > ctx.timeout:
-        return [Finding("robustness.timeout", f"answered after {exchange.response.elapsed:.1f} s"
-                        f" (timeout {ctx.timeout:g} s)", exchange.operation, exchange)]
+        return [
+            Finding(
+                "robustness.timeout",
+                f"answered after {exchange.response.elapsed:.1f} s (timeout {ctx.timeout:g} s)",
+                exchange.operation,
+                exchange,
+            )
+        ]
     return [] if exchange.response is not None else None
 
 
 def check_valid_accepted(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
     """A 401 to good credentials disconnects the integration in Pipedrive."""
     response = exchange.response
-    if response is None or exchange.context.get("auth", "valid") != "valid" \
-            or not exchange.request.headers.get("authorization"):
+    if (
+        response is None
+        or exchange.context.get("auth", "valid") != "valid"
+        or not exchange.request.headers.get("authorization")
+    ):
         return None
     if exchange.context.get("fixture") == "suspended_channel":
         return None
     if response.status != 401:
         return []
-    return [Finding("auth.valid-accepted", "valid credentials got 401",
-                    exchange.operation, exchange)]
+    return [
+        Finding("auth.valid-accepted", "valid credentials got 401", exchange.operation, exchange)
+    ]

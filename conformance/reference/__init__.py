@@ -14,5 +14,13 @@ from conformance.reference.data import (
 )
 from conformance.reference.server import ReferenceServer
 
-__all__ = ["DISPOSABLE_CHANNEL", "FORBIDDEN_CHANNEL", "MAIN_CHANNEL", "SANDBOX",
-           "SUSPENDED_CHANNEL", "ReferenceConfig", "ReferenceServer", "create_app"]
+__all__ = [
+    "DISPOSABLE_CHANNEL",
+    "FORBIDDEN_CHANNEL",
+    "MAIN_CHANNEL",
+    "SANDBOX",
+    "SUSPENDED_CHANNEL",
+    "ReferenceConfig",
+    "ReferenceServer",
+    "create_app",
+]

@@ -27,7 +27,7 @@ ROUTES = {
     "getSenderById": "/api/channels/:providerChannelId/senders/:senderId",
     "getTemplates": "/api/channels/:providerChannelId/templates",
     "getMessageById": "/api/channels/:providerChannelId/conversations/:sourceConversationId"
-                      "/messages/:sourceMessageId",
+    "/messages/:sourceMessageId",
     "deleteChannelById": "/api/channels/:providerChannelId",
 }
 MAX_LIMIT = 1000
@@ -44,16 +44,19 @@ class ReferenceConfig:
 class Refusal(Exception):
     """An error answer: raised anywhere in a handler, rendered as the error envelope."""
 
-    def __init__(self, status: int, code: str, message: str,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.extra = status, code, message, extra or {}
 
 
-def error_response(status: int, code: str, message: str,
-                   extra: dict[str, Any] | None = None) -> Response:
-    response = jsonify({"success": False, "data": {"message": message, "code": code,
-                                                    **(extra or {})}})
+def error_response(
+    status: int, code: str, message: str, extra: dict[str, Any] | None = None
+) -> Response:
+    response = jsonify(
+        {"success": False, "data": {"message": message, "code": code, **(extra or {})}}
+    )
     response.status_code = status
     return response
 
@@ -76,8 +79,9 @@ def create_app(config: ReferenceConfig | None = None) -> Flask:
         except (binascii.Error, UnicodeDecodeError):
             return False
         client_id, _, secret = decoded.partition(":")
-        return hmac.compare_digest(client_id.encode(), config.client_id.encode()) and \
-            hmac.compare_digest(secret.encode(), config.client_secret.encode())
+        return hmac.compare_digest(
+            client_id.encode(), config.client_id.encode()
+        ) and hmac.compare_digest(secret.encode(), config.client_secret.encode())
 
     def channel_for(channel_id: str) -> dict[str, Any]:
         """Auth, then rate limit, then existence, then the account's standing."""
@@ -85,8 +89,12 @@ def create_app(config: ReferenceConfig | None = None) -> Flask:
             raise Refusal(401, "UNAUTHORIZED", "Missing or invalid client credentials")
         retry_by = state.limiter.admit(channel_id)
         if retry_by is not None:
-            raise Refusal(429, "RATE_LIMIT_EXCEEDED", "Too many requests for this channel",
-                          {"retry_by": retry_by})
+            raise Refusal(
+                429,
+                "RATE_LIMIT_EXCEEDED",
+                "Too many requests for this channel",
+                {"retry_by": retry_by},
+            )
         channel = state.channel(channel_id)
         if channel is None:
             raise Refusal(404, "NOT_FOUND", f"Channel {channel_id} not found")
@@ -128,16 +136,18 @@ def create_app(config: ReferenceConfig | None = None) -> Flask:
     @app.get("/manifest.json")
     def manifest() -> Response:
         base = request.host_url.rstrip("/")
-        return jsonify({"version": "v202101",
-                        "endpoints": {op: base + path for op, path in ROUTES.items()}})
+        return jsonify(
+            {"version": "v202101", "endpoints": {op: base + path for op, path in ROUTES.items()}}
+        )
 
     @app.get(f"{API}/conversations")
     def get_conversations(channel_id: str) -> Response:
         channel_for(channel_id)
         size, messages = limit("conversations_limit"), limit("messages_limit")
         try:
-            page, after = state.page_conversations(channel_id, size, messages,
-                                                   request.args.get("after") or None)
+            page, after = state.page_conversations(
+                channel_id, size, messages, request.args.get("after") or None
+            )
         except InvalidCursor:
             raise cursor_error("after") from None
         return jsonify({"success": True, "data": page, "additional_data": {"after": after}})
@@ -152,8 +162,13 @@ def create_app(config: ReferenceConfig | None = None) -> Flask:
             offset = 0 if after is None else decode_cursor("m", conversation_id, after)
         except InvalidCursor:
             raise cursor_error("after") from None
-        return jsonify({"success": True, "data": state.render(conversation, messages, offset),
-                        "additional_data": {}})
+        return jsonify(
+            {
+                "success": True,
+                "data": state.render(conversation, messages, offset),
+                "additional_data": {},
+            }
+        )
 
     @app.get(f"{API}/conversations/<conversation_id>/messages/<message_id>")
     def get_message(channel_id: str, conversation_id: str, message_id: str) -> Response:
@@ -169,12 +184,27 @@ def create_app(config: ReferenceConfig | None = None) -> Flask:
     def get_sender(channel_id: str, sender_id: str) -> Response:
         channel = channel_for(channel_id)
         with state.lock:
-            sender = next((p for c in channel["conversations"] for p in c["participants"]
-                           if p["id"] == sender_id), None)
+            sender = next(
+                (
+                    p
+                    for c in channel["conversations"]
+                    for p in c["participants"]
+                    if p["id"] == sender_id
+                ),
+                None,
+            )
         if sender is None:
             raise Refusal(404, "NOT_FOUND", f"Sender {sender_id} not found")
-        return jsonify({"success": True, "data": {"id": sender["id"], "name": sender["name"],
-                                                  "avatar_url": sender["avatar_url"]}})
+        return jsonify(
+            {
+                "success": True,
+                "data": {
+                    "id": sender["id"],
+                    "name": sender["name"],
+                    "avatar_url": sender["avatar_url"],
+                },
+            }
+        )
 
     @app.get(f"{API}/templates")
     def get_templates(channel_id: str) -> Response:
@@ -201,10 +231,15 @@ def create_app(config: ReferenceConfig | None = None) -> Flask:
         if len(recipients) > 1:
             raise Refusal(400, "INVALID_BODY", "only one recipient is supported")
         if sender not in ids or any(r not in ids or r == sender for r in recipients):
-            raise Refusal(400, "INVALID_BODY", "senderId and recipientIds must be the "
-                          "conversation's participants")
-        stored = [(f.filename or "file", f.mimetype or "application/octet-stream",
-                   len(f.read())) for f in files]
+            raise Refusal(
+                400,
+                "INVALID_BODY",
+                "senderId and recipientIds must be the conversation's participants",
+            )
+        stored = [
+            (f.filename or "file", f.mimetype or "application/octet-stream", len(f.read()))
+            for f in files
+        ]
         message_id = state.add_message(conversation, sender, text, stored)
         return jsonify({"success": True, "data": {"id": message_id}})
 

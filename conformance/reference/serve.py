@@ -17,10 +17,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = free)")
     parser.add_argument("--client-id", default=ReferenceConfig.client_id)
     parser.add_argument("--client-secret", default=ReferenceConfig.client_secret)
-    parser.add_argument("--rate-limit", type=int, default=ReferenceConfig.rate_limit,
-                        help="requests per second per channel (0 disables; default 50)")
-    parser.add_argument("--profile", default="reports/reference-profile.yaml",
-                        help="where to write a ready profile for `run --profile`")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=ReferenceConfig.rate_limit,
+        help="requests per second per channel (0 disables; default 50)",
+    )
+    parser.add_argument(
+        "--profile",
+        default="reports/reference-profile.yaml",
+        help="where to write a ready profile for `run --profile`",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,8 +35,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         server = ReferenceServer(config, host=args.host, port=args.port, quiet=False)
     except OSError as exc:
-        print(f"messaging-conformance: error: cannot listen on {args.host}:{args.port}: "
-              f"{exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"messaging-conformance: error: cannot listen on {args.host}:{args.port}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 2
     stopped = threading.Event()
 

@@ -34,10 +34,15 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class ReferenceServer:
-    def __init__(self, config: ReferenceConfig | None = None, host: str = "127.0.0.1",
-                 port: int = 0, app: WsgiApp | None = None,
-                 wsgi_wrapper: Callable[[WsgiApp], WsgiApp] | None = None,
-                 quiet: bool = True) -> None:
+    def __init__(
+        self,
+        config: ReferenceConfig | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        app: WsgiApp | None = None,
+        wsgi_wrapper: Callable[[WsgiApp], WsgiApp] | None = None,
+        quiet: bool = True,
+    ) -> None:
         self.config = config or ReferenceConfig()
         self.app = app if app is not None else create_app(self.config)
         served = wsgi_wrapper(self.app) if wsgi_wrapper else self.app
@@ -47,8 +52,13 @@ class ReferenceServer:
         listener = socket.create_server((host, port), family=family)
         try:
             self._server: BaseWSGIServer = make_server(
-                host, port, served, threaded=True, fd=listener.fileno(),
-                request_handler=_QuietHandler if quiet else WSGIRequestHandler)
+                host,
+                port,
+                served,
+                threaded=True,
+                fd=listener.fileno(),
+                request_handler=_QuietHandler if quiet else WSGIRequestHandler,
+            )
         finally:
             listener.close()  # Werkzeug serves a duplicate of it
         self._server.daemon_threads = True
@@ -66,35 +76,47 @@ class ReferenceServer:
         return f"{self.base_url}/manifest.json"
 
     def manifest(self) -> dict[str, Any]:
-        return {"version": "v202101",
-                "endpoints": {op: self.base_url + path for op, path in ROUTES.items()}}
+        return {
+            "version": "v202101",
+            "endpoints": {op: self.base_url + path for op, path in ROUTES.items()},
+        }
 
     def profile(self) -> dict[str, Any]:
         """A profile that lets the suite exercise every rule against this provider."""
         return {
             "manifest": self.manifest_url,
-            "credentials": {"client_id": self.config.client_id,
-                            "client_secret": self.config.client_secret},
+            "credentials": {
+                "client_id": self.config.client_id,
+                "client_secret": self.config.client_secret,
+            },
             "channel": MAIN_CHANNEL,
             "sandbox": dict(SANDBOX),
             "disposable_channel": DISPOSABLE_CHANNEL,
-            "fixtures": {"suspended_channel": SUSPENDED_CHANNEL,
-                         "forbidden_channel": FORBIDDEN_CHANNEL},
+            "fixtures": {
+                "suspended_channel": SUSPENDED_CHANNEL,
+                "forbidden_channel": FORBIDDEN_CHANNEL,
+            },
             "rate_limit_probe": {"requests": 120, "seconds": 3},
         }
 
     def write_profile(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("# Profile for the bundled reference provider (test credentials).\n"
-                        + yaml.safe_dump(self.profile(), sort_keys=False), encoding="utf-8")
+        path.write_text(
+            "# Profile for the bundled reference provider (test credentials).\n"
+            + yaml.safe_dump(self.profile(), sort_keys=False),
+            encoding="utf-8",
+        )
         return path
 
     def start(self) -> ReferenceServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever,
-                                            kwargs={"poll_interval": 0.1},
-                                            name=f"reference-provider-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"reference-provider-{self.port}",
+                daemon=True,
+            )
             self._thread.start()
         return self
 

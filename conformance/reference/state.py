@@ -84,39 +84,62 @@ class State:
         with self.lock:
             self.channels.pop(channel_id, None)
 
-    def page_conversations(self, channel_id: str, limit: int, messages_limit: int,
-                           after: str | None) -> tuple[list[dict[str, Any]], str]:
+    def page_conversations(
+        self, channel_id: str, limit: int, messages_limit: int, after: str | None
+    ) -> tuple[list[dict[str, Any]], str]:
         with self.lock:
             conversations = self.channels[channel_id]["conversations"]
             start = decode_cursor("c", channel_id, after) if after else 0
-            page = conversations[start:start + limit]
+            page = conversations[start : start + limit]
             more = start + limit < len(conversations)
             cursor = encode_cursor("c", channel_id, start + limit) if more else ""
             return [self.render(c, messages_limit, 0) for c in page], cursor
 
-    def render(self, conversation: dict[str, Any], messages_limit: int,
-               offset: int) -> dict[str, Any]:
+    def render(
+        self, conversation: dict[str, Any], messages_limit: int, offset: int
+    ) -> dict[str, Any]:
         """A conversation with one page of its messages (newest first) and the next cursor."""
         with self.lock:
             messages = conversation["messages"]
-            page = messages[offset:offset + messages_limit]
+            page = messages[offset : offset + messages_limit]
             more = offset + messages_limit < len(messages)
             out = {k: v for k, v in conversation.items() if k != "messages"}
             out["messages"] = copy.deepcopy(page)
             out["participants"] = copy.deepcopy(conversation["participants"])
             out["next_messages_cursor"] = (
-                encode_cursor("m", conversation["id"], offset + messages_limit) if more else "")
+                encode_cursor("m", conversation["id"], offset + messages_limit) if more else ""
+            )
             return out
 
-    def add_message(self, conversation: dict[str, Any], sender: str, text: str,
-                    files: list[tuple[str, str, int]]) -> str:
+    def add_message(
+        self,
+        conversation: dict[str, Any],
+        sender: str,
+        text: str,
+        files: list[tuple[str, str, int]],
+    ) -> str:
         with self.lock:
             message_id = f"posted-{next(self._ids):05d}"
-            attachments = [{"id": f"{message_id}-att-{i}", "type": mime, "name": name,
-                            "size": size, "url": f"https://files.reference.example/{message_id}/"
-                            f"{i}", "link_expires": False}
-                           for i, (name, mime, size) in enumerate(files, start=1)]
-            conversation["messages"].insert(0, {
-                "id": message_id, "status": "sent", "created_at": utc(datetime.now(UTC)),
-                "message": text, "sender_id": sender, "attachments": attachments})
+            attachments = [
+                {
+                    "id": f"{message_id}-att-{i}",
+                    "type": mime,
+                    "name": name,
+                    "size": size,
+                    "url": f"https://files.reference.example/{message_id}/{i}",
+                    "link_expires": False,
+                }
+                for i, (name, mime, size) in enumerate(files, start=1)
+            ]
+            conversation["messages"].insert(
+                0,
+                {
+                    "id": message_id,
+                    "status": "sent",
+                    "created_at": utc(datetime.now(UTC)),
+                    "message": text,
+                    "sender_id": sender,
+                    "attachments": attachments,
+                },
+            )
             return message_id

@@ -17,18 +17,31 @@ PHASE = "scenarios"
 MAX_LOOKUPS = 60
 
 
-def _lookup(session: Session, operation: str, path: dict[str, str], want: str,
-            rule: str, what: str) -> list[Finding]:
+def _lookup(
+    session: Session, operation: str, path: dict[str, str], want: str, rule: str, what: str
+) -> list[Finding]:
     exchange = session.call(operation, PHASE, path, context={"expect": "found"})
     if exchange is None:
         return []
     data = data_of(exchange)
     if not isinstance(data, dict):
-        return [Finding(rule, f"{what} {excerpt(want, 40)}: got {describe(exchange)}, "
-                        "expected 200 with it", operation, exchange)]
+        return [
+            Finding(
+                rule,
+                f"{what} {excerpt(want, 40)}: got {describe(exchange)}, expected 200 with it",
+                operation,
+                exchange,
+            )
+        ]
     if data.get("id") != want:
-        return [Finding(rule, f"{what} {excerpt(want, 40)} returned id "
-                        f"{excerpt(data.get('id'), 40)}", operation, exchange)]
+        return [
+            Finding(
+                rule,
+                f"{what} {excerpt(want, 40)} returned id {excerpt(data.get('id'), 40)}",
+                operation,
+                exchange,
+            )
+        ]
     if operation == "getConversationById":
         session.seen.add_conversation(data)
     return []
@@ -49,8 +62,20 @@ def conversations(session: Session) -> None:
     if not ids:
         session.ledger.skip(rule, "getConversations listed no conversation")
         return
-    _run_all(session, rule, [("getConversationById", {"sourceConversationId": cid}, cid, rule,
-                              "getConversationById of listed conversation") for cid in ids])
+    _run_all(
+        session,
+        rule,
+        [
+            (
+                "getConversationById",
+                {"sourceConversationId": cid},
+                cid,
+                rule,
+                "getConversationById of listed conversation",
+            )
+            for cid in ids
+        ],
+    )
 
 
 def senders(session: Session) -> None:
@@ -62,8 +87,14 @@ def senders(session: Session) -> None:
     if not session.has("getSenderById"):
         session.ledger.skip(rule, "getSenderById is not in the manifest")
         return
-    _run_all(session, rule, [("getSenderById", {"senderId": pid}, pid, rule,
-                              "getSenderById of participant") for pid in ids])
+    _run_all(
+        session,
+        rule,
+        [
+            ("getSenderById", {"senderId": pid}, pid, rule, "getSenderById of participant")
+            for pid in ids
+        ],
+    )
 
 
 def messages(session: Session) -> None:
@@ -76,9 +107,20 @@ def messages(session: Session) -> None:
     if not keys:
         session.ledger.skip(rule, "no message was seen to look up")
         return
-    _run_all(session, rule, [("getMessageById", {"sourceConversationId": cid,
-                                                 "sourceMessageId": mid}, mid, rule,
-                              "getMessageById of message") for cid, mid in keys])
+    _run_all(
+        session,
+        rule,
+        [
+            (
+                "getMessageById",
+                {"sourceConversationId": cid, "sourceMessageId": mid},
+                mid,
+                rule,
+                "getMessageById of message",
+            )
+            for cid, mid in keys
+        ],
+    )
 
 
 def templates(session: Session) -> None:

@@ -42,8 +42,9 @@ def walk_conversations(session: Session, limit: int | None) -> Walk:
         query: dict[str, Any] = {} if limit is None else {"conversations_limit": limit}
         if after is not None:
             query["after"] = after
-        exchange = session.call("getConversations", PHASE, query=query,
-                                context={"walk": "conversations"})
+        exchange = session.call(
+            "getConversations", PHASE, query=query, context={"walk": "conversations"}
+        )
         walk.pages += 1
         walk.last = exchange
         data = data_of(exchange)
@@ -72,26 +73,48 @@ def judge_conversation_walk(walk: Walk, reference: set[str] | None) -> list[Find
     rule, op, ex = "pagination.cursor-walk", "getConversations", walk.last
     label = f"walk with conversations_limit={walk.limit if walk.limit else 'default'}"
     if walk.broken is not None and walk.pages > 1:
-        return [Finding(rule, f"{label}: page {walk.pages} (cursor "
-                        f"{excerpt(walk.cursors[-1] if walk.cursors else '', 40)}) did not "
-                        "return a conversation list", op, walk.broken)]
+        return [
+            Finding(
+                rule,
+                f"{label}: page {walk.pages} (cursor "
+                f"{excerpt(walk.cursors[-1] if walk.cursors else '', 40)}) did not "
+                "return a conversation list",
+                op,
+                walk.broken,
+            )
+        ]
     if walk.broken is not None:
         return []  # the first page failing is judged by the exchange checks
     findings = []
     repeated = sorted({i for i in walk.ids if walk.ids.count(i) > 1})
     if repeated:
-        findings.append(Finding(rule, f"{label} returned conversation "
-                                f"{excerpt(repeated[0], 40)} more than once", op, ex))
+        findings.append(
+            Finding(
+                rule,
+                f"{label} returned conversation {excerpt(repeated[0], 40)} more than once",
+                op,
+                ex,
+            )
+        )
     if not walk.ended:
-        why = ("a cursor repeated" if len(set(walk.cursors)) < len(walk.cursors)
-               else f"no end after {walk.pages} pages")
+        why = (
+            "a cursor repeated"
+            if len(set(walk.cursors)) < len(walk.cursors)
+            else f"no end after {walk.pages} pages"
+        )
         findings.append(Finding(rule, f"{label} never ended: {why}", op, ex))
     elif reference is not None and walk.ended:
         missing = reference - set(walk.ids)
         if missing:
-            findings.append(Finding(rule, f"{label} missed {len(missing)} conversation(s) "
-                                    f"another walk saw, e.g. {excerpt(sorted(missing)[0], 40)}",
-                                    op, ex))
+            findings.append(
+                Finding(
+                    rule,
+                    f"{label} missed {len(missing)} conversation(s) "
+                    f"another walk saw, e.g. {excerpt(sorted(missing)[0], 40)}",
+                    op,
+                    ex,
+                )
+            )
     return findings
 
 
@@ -110,16 +133,19 @@ def conversations(session: Session) -> None:
 
 def messages(session: Session, limits: tuple[int, ...] = (5, 30)) -> None:
     """Follow next_messages_cursor of the conversation with the most to page through."""
-    candidates = [cid for cid, c in session.seen.conversations.items()
-                  if next_cursor(c.get("next_messages_cursor"))]
+    candidates = [
+        cid
+        for cid, c in session.seen.conversations.items()
+        if next_cursor(c.get("next_messages_cursor"))
+    ]
     if not candidates:
-        session.ledger.skip("pagination.messages-cursor",
-                            "no conversation had a next_messages_cursor to follow")
+        session.ledger.skip(
+            "pagination.messages-cursor", "no conversation had a next_messages_cursor to follow"
+        )
         return
     cid = candidates[0]
     for limit in limits:
-        session.ledger.check("pagination.messages-cursor",
-                             judge_messages_walk(session, cid, limit))
+        session.ledger.check("pagination.messages-cursor", judge_messages_walk(session, cid, limit))
 
 
 def judge_messages_walk(session: Session, cid: str, limit: int) -> list[Finding]:
@@ -135,24 +161,50 @@ def judge_messages_walk(session: Session, cid: str, limit: int) -> list[Finding]
         if cursor is None:
             return []
         if cursor in cursors:
-            return [Finding(rule, f"messages cursor of {excerpt(cid, 40)} repeated "
-                            f"{excerpt(cursor, 40)}", op, last)]
+            return [
+                Finding(
+                    rule,
+                    f"messages cursor of {excerpt(cid, 40)} repeated {excerpt(cursor, 40)}",
+                    op,
+                    last,
+                )
+            ]
         cursors.append(cursor)
         last = session.call(op, PHASE, path, query={"messages_limit": limit, "after": cursor})
         page = data_of(last)
         if not isinstance(page, dict):
-            return [Finding(rule, f"following next_messages_cursor of {excerpt(cid, 40)} "
-                            "did not return the conversation", op, last)]
+            return [
+                Finding(
+                    rule,
+                    f"following next_messages_cursor of {excerpt(cid, 40)} "
+                    "did not return the conversation",
+                    op,
+                    last,
+                )
+            ]
         for message in page.get("messages") or []:
             if not isinstance(message, dict):
                 continue
             session.seen.add_conversation({"id": cid, "messages": [message]})
             if message.get("id") in seen_ids:
-                return [Finding(rule, f"page after cursor {excerpt(cursor, 40)} repeated "
-                                f"message {excerpt(message.get('id'), 40)}", op, last)]
+                return [
+                    Finding(
+                        rule,
+                        f"page after cursor {excerpt(cursor, 40)} repeated "
+                        f"message {excerpt(message.get('id'), 40)}",
+                        op,
+                        last,
+                    )
+                ]
             seen_ids.append(message.get("id"))
         if not page.get("messages"):
             return []
         cursor = next_cursor(page.get("next_messages_cursor"))
-    return [Finding(rule, f"messages cursor of {excerpt(cid, 40)} did not end within "
-                    f"{PAGE_BUDGET} pages", op, last)]
+    return [
+        Finding(
+            rule,
+            f"messages cursor of {excerpt(cid, 40)} did not end within {PAGE_BUDGET} pages",
+            op,
+            last,
+        )
+    ]

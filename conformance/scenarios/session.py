@@ -43,13 +43,19 @@ class Seen:
 
     @property
     def avatar_participants(self) -> list[str]:
-        return [pid for pid, p in self.participants.items()
-                if p.get("fetch_avatar") is True or p.get("avatar_expires") is True]
+        return [
+            pid
+            for pid, p in self.participants.items()
+            if p.get("fetch_avatar") is True or p.get("avatar_expires") is True
+        ]
 
     @property
     def expiring_messages(self) -> list[tuple[str, str]]:
-        return [key for key, m in self.messages.items()
-                if any(a.get("link_expires") is True for a in _dicts(m.get("attachments")))]
+        return [
+            key
+            for key, m in self.messages.items()
+            if any(a.get("link_expires") is True for a in _dicts(m.get("attachments")))
+        ]
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
@@ -68,8 +74,9 @@ class Session:
     def has(self, operation: str) -> bool:
         return self.client.manifest.endpoint(operation) is not None
 
-    def call(self, operation: str, phase: str, path: Mapping[str, str] | None = None,
-             **kwargs: Any) -> Exchange | None:
+    def call(
+        self, operation: str, phase: str, path: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> Exchange | None:
         """Send with the main channel filled in; None when the manifest or policy forbids."""
         values = {"providerChannelId": self.profile.channel, **(path or {})}
         try:
@@ -124,8 +131,9 @@ def describe(exchange: Exchange) -> str:
     return f"{exchange.response.status}" + (f" {excerpt(code, 40)}" if code is not None else "")
 
 
-def expect_error(exchange: Exchange | None, rule: str, status: int, codes: Iterable[str],
-                 what: str) -> list[Finding]:
+def expect_error(
+    exchange: Exchange | None, rule: str, status: int, codes: Iterable[str], what: str
+) -> list[Finding]:
     """The one shape of every 'this request must fail with X' judgement."""
     if exchange is None:
         return []
@@ -133,5 +141,11 @@ def expect_error(exchange: Exchange | None, rule: str, status: int, codes: Itera
     got_status = exchange.response.status if exchange.response is not None else None
     if got_status == status and error_code(exchange) in codes:
         return []
-    return [Finding(rule, f"{what}: got {describe(exchange)}, expected {status} "
-                    f"{' or '.join(codes)}", exchange.operation, exchange)]
+    return [
+        Finding(
+            rule,
+            f"{what}: got {describe(exchange)}, expected {status} {' or '.join(codes)}",
+            exchange.operation,
+            exchange,
+        )
+    ]

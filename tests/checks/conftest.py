@@ -14,15 +14,35 @@ from conformance.model import Exchange, RecordedRequest, RecordedResponse
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 CONVERSATION_SCHEMA = {
-    "type": "object", "required": ["success", "data"],
-    "properties": {"data": {"type": "array", "items": {
-        "type": "object", "required": ["id", "status", "seen"],
-        "properties": {"status": {"enum": ["open", "closed"]},
-                       "messages": {"type": "array", "items": {
-                           "type": "object", "properties": {"created_at": {
-                               "type": "string", "format": "date-time",
-                               "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[Zz]$"}}}},
-                       "link": {"type": "string", "format": "uri"}}}}}}
+    "type": "object",
+    "required": ["success", "data"],
+    "properties": {
+        "data": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "status", "seen"],
+                "properties": {
+                    "status": {"enum": ["open", "closed"]},
+                    "messages": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "created_at": {
+                                    "type": "string",
+                                    "format": "date-time",
+                                    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[Zz]$",
+                                }
+                            },
+                        },
+                    },
+                    "link": {"type": "string", "format": "uri"},
+                },
+            },
+        }
+    },
+}
 
 
 class FakeSpec:
@@ -38,20 +58,36 @@ def ctx() -> CheckContext:
     return CheckContext(spec=FakeSpec(), timeout=10.0, now=lambda: NOW)
 
 
-def exchange(status: int = 200, body: Any = None, *, operation: str = "getConversations",
-             content_type: str = "application/json", raw: bytes | None = None,
-             query: dict[str, str] | None = None, context: dict[str, Any] | None = None,
-             auth: bool = True, elapsed: float = 0.01, error: str | None = None,
-             no_response: bool = False) -> Exchange:
+def exchange(
+    status: int = 200,
+    body: Any = None,
+    *,
+    operation: str = "getConversations",
+    content_type: str = "application/json",
+    raw: bytes | None = None,
+    query: dict[str, str] | None = None,
+    context: dict[str, Any] | None = None,
+    auth: bool = True,
+    elapsed: float = 0.01,
+    error: str | None = None,
+    no_response: bool = False,
+) -> Exchange:
     headers = {"Authorization": "Basic <base64 client_id:client_secret>"} if auth else {}
     request = RecordedRequest("GET", "http://provider.test/x", headers, None, query or {})
     if no_response:
         return Exchange(operation, request, None, error, "test", context or {})
     payload = raw if raw is not None else json.dumps(body).encode()
-    response = RecordedResponse(status, {"Content-Type": content_type} if content_type else {},
-                                payload, elapsed)
-    return Exchange(operation, request, response, error, "test",
-                    {"auth": "valid" if auth else "none", **(context or {})})
+    response = RecordedResponse(
+        status, {"Content-Type": content_type} if content_type else {}, payload, elapsed
+    )
+    return Exchange(
+        operation,
+        request,
+        response,
+        error,
+        "test",
+        {"auth": "valid" if auth else "none", **(context or {})},
+    )
 
 
 def error_body(code: Any = "NOT_FOUND", message: Any = "nope", **extra: Any) -> dict[str, Any]:

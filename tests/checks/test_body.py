@@ -5,20 +5,32 @@ import pytest
 from conformance.checks import body
 from tests.checks.conftest import exchange, rules
 
-CONVERSATION = {"id": "c1", "link": "", "status": "open", "seen": True,
-                "next_messages_cursor": "", "participants": [],
-                "messages": [{"id": "m1", "created_at": "2024-05-01T10:00:00.000Z"}]}
+CONVERSATION = {
+    "id": "c1",
+    "link": "",
+    "status": "open",
+    "seen": True,
+    "next_messages_cursor": "",
+    "participants": [],
+    "messages": [{"id": "m1", "created_at": "2024-05-01T10:00:00.000Z"}],
+}
 
 
 def listing(*conversations, **extra):
-    return {"success": True, "data": list(conversations), "additional_data": {"after": ""},
-            **extra}
+    return {"success": True, "data": list(conversations), "additional_data": {"after": ""}, **extra}
 
 
-@pytest.mark.parametrize(("content_type", "ok"), [
-    ("application/json", True), ("application/json; charset=utf-8", True),
-    ("application/problem+json", True), ("text/plain", False), ("text/html", False), ("", False),
-])
+@pytest.mark.parametrize(
+    ("content_type", "ok"),
+    [
+        ("application/json", True),
+        ("application/json; charset=utf-8", True),
+        ("application/problem+json", True),
+        ("text/plain", False),
+        ("text/html", False),
+        ("", False),
+    ],
+)
 def test_content_type(ctx, content_type, ok) -> None:
     findings = body.check_content_type(exchange(200, listing(), content_type=content_type), ctx)
     assert rules(findings) == ([] if ok else ["response.content-type"])
@@ -29,13 +41,16 @@ def test_content_type_on_html_502(ctx) -> None:
     assert rules(body.check_content_type(ex, ctx)) == ["response.content-type"]
 
 
-@pytest.mark.parametrize(("payload", "ok"), [
-    (listing(), True),
-    ({"success": "true", "data": []}, False),
-    ({"data": []}, False),
-    ({"success": True}, False),
-    ([1, 2], False),
-])
+@pytest.mark.parametrize(
+    ("payload", "ok"),
+    [
+        (listing(), True),
+        ({"success": "true", "data": []}, False),
+        ({"data": []}, False),
+        ({"success": True}, False),
+        ([1, 2], False),
+    ],
+)
 def test_success_envelope(ctx, payload, ok) -> None:
     findings = body.check_success_envelope(exchange(200, payload), ctx)
     assert rules(findings) == ([] if ok else ["response.success-envelope"])
@@ -52,10 +67,16 @@ def test_delete_needs_no_data(ctx) -> None:
 
 
 def test_message_by_id_is_bare(ctx) -> None:
-    message = {"id": "m1", "status": "sent", "created_at": "2024-05-01T10:00:00Z",
-               "message": "hi", "sender_id": "a"}
-    assert body.check_success_envelope(exchange(200, message, operation="getMessageById"),
-                                       ctx) == []
+    message = {
+        "id": "m1",
+        "status": "sent",
+        "created_at": "2024-05-01T10:00:00Z",
+        "message": "hi",
+        "sender_id": "a",
+    }
+    assert (
+        body.check_success_envelope(exchange(200, message, operation="getMessageById"), ctx) == []
+    )
     wrapped = exchange(200, {"success": True, "data": message}, operation="getMessageById")
     assert rules(body.check_success_envelope(wrapped, ctx)) == ["response.success-envelope"]
 
@@ -64,12 +85,17 @@ def test_schema_passes_and_allows_empty_link(ctx) -> None:
     assert body.check_schema(exchange(200, listing(CONVERSATION)), ctx) == []
 
 
-@pytest.mark.parametrize(("change", "fragment"), [
-    ({"status": "archived"}, "data[0].status"),
-    ({"messages": [{"id": "m", "created_at": "2024-05-01T12:00:00+02:00"}]},
-     "data[0].messages[0].created_at"),
-    ({"link": "not a uri"}, "data[0].link"),
-])
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"status": "archived"}, "data[0].status"),
+        (
+            {"messages": [{"id": "m", "created_at": "2024-05-01T12:00:00+02:00"}]},
+            "data[0].messages[0].created_at",
+        ),
+        ({"link": "not a uri"}, "data[0].link"),
+    ],
+)
 def test_schema_failures_name_the_path(ctx, change, fragment) -> None:
     findings = body.check_schema(exchange(200, listing({**CONVERSATION, **change})), ctx)
     assert rules(findings) == ["response.schema"]
@@ -84,8 +110,12 @@ def test_schema_missing_required_field(ctx) -> None:
 
 def test_schema_skips_broken_envelopes_and_unknown_schemas(ctx) -> None:
     assert body.check_schema(exchange(200, {"success": False, "data": []}), ctx) is None
-    assert body.check_schema(exchange(200, {"success": True, "data": {}},
-                                      operation="getTemplates"), ctx) is None
+    assert (
+        body.check_schema(
+            exchange(200, {"success": True, "data": {}}, operation="getTemplates"), ctx
+        )
+        is None
+    )
 
 
 def test_schema_caps_findings(ctx) -> None:
@@ -95,13 +125,18 @@ def test_schema_caps_findings(ctx) -> None:
 
 def test_null_cursor(ctx) -> None:
     assert body.check_null_cursor(exchange(200, listing(CONVERSATION)), ctx) == []
-    nulled = {"success": True, "data": [{**CONVERSATION, "next_messages_cursor": None}],
-              "additional_data": {"after": None}}
+    nulled = {
+        "success": True,
+        "data": [{**CONVERSATION, "next_messages_cursor": None}],
+        "additional_data": {"after": None},
+    }
     findings = body.check_null_cursor(exchange(200, nulled), ctx)
     assert rules(findings) == ["response.null-cursor"] * 2
-    by_id = exchange(200, {"success": True, "data": {**CONVERSATION,
-                                                     "next_messages_cursor": None}},
-                     operation="getConversationById")
+    by_id = exchange(
+        200,
+        {"success": True, "data": {**CONVERSATION, "next_messages_cursor": None}},
+        operation="getConversationById",
+    )
     assert rules(body.check_null_cursor(by_id, ctx)) == ["response.null-cursor"]
     absent = {"success": True, "data": [{"id": "c"}]}
     assert body.check_null_cursor(exchange(200, absent), ctx) == []
@@ -110,9 +145,19 @@ def test_null_cursor(ctx) -> None:
 def test_null_cursor_is_left_to_its_should_rule() -> None:
     from conformance.checks.context import CheckContext
 
-    schema = {"type": "object", "properties": {"data": {"type": "array", "items": {
-        "type": "object", "properties": {"next_messages_cursor": {"type": "string"}}}},
-        "additional_data": {"type": "object", "properties": {"after": {"type": "string"}}}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"next_messages_cursor": {"type": "string"}},
+                },
+            },
+            "additional_data": {"type": "object", "properties": {"after": {"type": "string"}}},
+        },
+    }
 
     class Spec:
         def documented_statuses(self, operation):
@@ -122,8 +167,11 @@ def test_null_cursor_is_left_to_its_should_rule() -> None:
             return schema
 
     ctx = CheckContext(spec=Spec())
-    nulled = {"success": True, "data": [{**CONVERSATION, "next_messages_cursor": None}],
-              "additional_data": {"after": None}}
+    nulled = {
+        "success": True,
+        "data": [{**CONVERSATION, "next_messages_cursor": None}],
+        "additional_data": {"after": None},
+    }
     assert body.check_schema(exchange(200, nulled), ctx) == []
     numbered = listing({**CONVERSATION, "next_messages_cursor": 5})
     assert rules(body.check_schema(exchange(200, numbered), ctx)) == ["response.schema"]

@@ -14,27 +14,43 @@ def test_envelope_does_not_apply_to_success(ctx) -> None:
     assert errors.check_envelope(exchange(200, {"success": True, "data": []}), ctx) is None
 
 
-@pytest.mark.parametrize(("status", "body", "raw", "fragment"), [
-    (401, None, b"<html><body>401 Unauthorized</body></html>", "not JSON"),
-    (404, {"success": "false", "data": {"message": "x", "code": "NOT_FOUND"}}, None,
-     "success is 'false'"),
-    (404, {"success": False, "data": {"code": "NOT_FOUND"}}, None, "data.message is missing"),
-    (400, {"success": False, "data": {"message": "x", "code": 400}}, None, "data.code is 400"),
-    (403, {"success": False, "message": "x"}, None, "data is missing"),
-    (404, ["not", "an", "object"], None, "JSON list"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "raw", "fragment"),
+    [
+        (401, None, b"<html><body>401 Unauthorized</body></html>", "not JSON"),
+        (
+            404,
+            {"success": "false", "data": {"message": "x", "code": "NOT_FOUND"}},
+            None,
+            "success is 'false'",
+        ),
+        (404, {"success": False, "data": {"code": "NOT_FOUND"}}, None, "data.message is missing"),
+        (400, {"success": False, "data": {"message": "x", "code": 400}}, None, "data.code is 400"),
+        (403, {"success": False, "message": "x"}, None, "data is missing"),
+        (404, ["not", "an", "object"], None, "JSON list"),
+    ],
+)
 def test_envelope_failures(ctx, status, body, raw, fragment) -> None:
     findings = errors.check_envelope(exchange(status, body, raw=raw), ctx)
     assert rules(findings) and set(rules(findings)) == {"error.envelope"}
     assert any(fragment in f.message for f in findings)
 
 
-@pytest.mark.parametrize(("status", "code", "ok"), [
-    (400, "INVALID_BODY", True), (400, "BAD_REQUEST", False),
-    (401, "UNAUTHORIZED", True), (401, "ACCOUNT_SUSPENDED", True), (401, "FORBIDDEN", False),
-    (403, "FORBIDDEN", True), (404, "NOT_FOUND", True), (404, "MISSING", False),
-    (429, "RATE_LIMIT_EXCEEDED", True), (429, "TOO_MANY", False),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "ok"),
+    [
+        (400, "INVALID_BODY", True),
+        (400, "BAD_REQUEST", False),
+        (401, "UNAUTHORIZED", True),
+        (401, "ACCOUNT_SUSPENDED", True),
+        (401, "FORBIDDEN", False),
+        (403, "FORBIDDEN", True),
+        (404, "NOT_FOUND", True),
+        (404, "MISSING", False),
+        (429, "RATE_LIMIT_EXCEEDED", True),
+        (429, "TOO_MANY", False),
+    ],
+)
 def test_code_matches_status(ctx, status, code, ok) -> None:
     findings = errors.check_code_matches_status(exchange(status, error_body(code)), ctx)
     assert rules(findings) == ([] if ok else ["error.code-matches-status"])
@@ -52,19 +68,22 @@ def rate_limited(retry_by: object = "2026-01-01T12:00:30.000Z", **kw):
     return exchange(429, body, **kw)
 
 
-@pytest.mark.parametrize(("retry_by", "ok"), [
-    ("2026-01-01T12:00:30.000Z", True),
-    ("2026-01-01T12:00:30Z", True),          # no fractional seconds
-    ("2026-01-01T11:59:57.000Z", True),      # 3 s in the past: within the 5 s skew
-    ("2026-01-01T11:59:00.000Z", False),     # a minute in the past
-    ("2026-01-01T14:00:30.000+02:00", False),  # an offset, not Z
-    ("2026-01-01T12:00:30.000+00:00", False),  # UTC, but not the Z designator
-    ("2026-01-01 12:00:30", False),          # space, no zone (the seed page's example style)
-    ("2026-01-01T12:00:30", False),          # no zone
-    ("tomorrow", False),
-    (1767268830, False),
-    (None, False),                           # missing
-])
+@pytest.mark.parametrize(
+    ("retry_by", "ok"),
+    [
+        ("2026-01-01T12:00:30.000Z", True),
+        ("2026-01-01T12:00:30Z", True),  # no fractional seconds
+        ("2026-01-01T11:59:57.000Z", True),  # 3 s in the past: within the 5 s skew
+        ("2026-01-01T11:59:00.000Z", False),  # a minute in the past
+        ("2026-01-01T14:00:30.000+02:00", False),  # an offset, not Z
+        ("2026-01-01T12:00:30.000+00:00", False),  # UTC, but not the Z designator
+        ("2026-01-01 12:00:30", False),  # space, no zone (the seed page's example style)
+        ("2026-01-01T12:00:30", False),  # no zone
+        ("tomorrow", False),
+        (1767268830, False),
+        (None, False),  # missing
+    ],
+)
 def test_retry_by(ctx, retry_by, ok) -> None:
     findings = errors.check_retry_by(rate_limited(retry_by), ctx)
     assert rules(findings) == ([] if ok else ["error.retry-by"])
@@ -83,10 +102,13 @@ def test_retry_by_only_on_429(ctx) -> None:
     assert errors.check_retry_by(exchange(404, error_body()), ctx) is None
 
 
-@pytest.mark.parametrize(("retry_by", "expected"), [
-    ("2026-01-01T12:00:30Z", []),
-    ("2026-01-02T18:00:00Z", ["error.retry-by-horizon"]),  # 30 h ahead
-])
+@pytest.mark.parametrize(
+    ("retry_by", "expected"),
+    [
+        ("2026-01-01T12:00:30Z", []),
+        ("2026-01-02T18:00:00Z", ["error.retry-by-horizon"]),  # 30 h ahead
+    ],
+)
 def test_retry_by_horizon(ctx, retry_by, expected) -> None:
     assert rules(errors.check_retry_by_horizon(rate_limited(retry_by), ctx)) == expected
     # far ahead is still a valid retry_by for the MUST rule

@@ -5,23 +5,38 @@ from tests.checks.conftest import exchange, rules
 
 
 def conversations(n: int, messages: int = 0):
-    return {"success": True, "data": [{"id": f"c{i}", "messages": [{"id": f"m{j}"}
-                                                                     for j in range(messages)]}
-                                      for i in range(n)]}
+    return {
+        "success": True,
+        "data": [
+            {"id": f"c{i}", "messages": [{"id": f"m{j}"} for j in range(messages)]}
+            for i in range(n)
+        ],
+    }
 
 
 def test_conversations_limit(ctx) -> None:
-    assert pagination.check_conversations_limit(
-        exchange(200, conversations(5), query={"conversations_limit": "5"}), ctx) == []
-    assert rules(pagination.check_conversations_limit(
-        exchange(200, conversations(6), query={"conversations_limit": "5"}), ctx)) == [
-        "pagination.conversations-limit"]
+    assert (
+        pagination.check_conversations_limit(
+            exchange(200, conversations(5), query={"conversations_limit": "5"}), ctx
+        )
+        == []
+    )
+    assert rules(
+        pagination.check_conversations_limit(
+            exchange(200, conversations(6), query={"conversations_limit": "5"}), ctx
+        )
+    ) == ["pagination.conversations-limit"]
     # no limit sent: Pipedrive's default of 30 applies
-    assert rules(pagination.check_conversations_limit(exchange(200, conversations(31)), ctx)) \
-        == ["pagination.conversations-limit"]
+    assert rules(pagination.check_conversations_limit(exchange(200, conversations(31)), ctx)) == [
+        "pagination.conversations-limit"
+    ]
     # an invalid limit was sent: nothing to hold the provider to
-    assert pagination.check_conversations_limit(
-        exchange(200, conversations(40), query={"conversations_limit": "abc"}), ctx) is None
+    assert (
+        pagination.check_conversations_limit(
+            exchange(200, conversations(40), query={"conversations_limit": "abc"}), ctx
+        )
+        is None
+    )
 
 
 def test_messages_limit(ctx) -> None:
@@ -29,6 +44,9 @@ def test_messages_limit(ctx) -> None:
     assert pagination.check_messages_limit(ok, ctx) == []
     over = exchange(200, conversations(2, 4), query={"messages_limit": "3"})
     assert rules(pagination.check_messages_limit(over, ctx)) == ["pagination.messages-limit"] * 2
-    by_id = exchange(200, {"success": True, "data": {"id": "c", "messages": [{}] * 31}},
-                     operation="getConversationById")
+    by_id = exchange(
+        200,
+        {"success": True, "data": {"id": "c", "messages": [{}] * 31}},
+        operation="getConversationById",
+    )
     assert rules(pagination.check_messages_limit(by_id, ctx)) == ["pagination.messages-limit"]

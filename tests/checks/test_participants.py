@@ -17,9 +17,12 @@ def listed(*conversations):
     return exchange(200, {"success": True, "data": list(conversations)})
 
 
-CHECKS = {"participants.exactly-two": p.check_exactly_two, "participants.roles": p.check_roles,
-          "participants.unique-ids": p.check_unique_ids,
-          "participants.sender-known": p.check_sender_known}
+CHECKS = {
+    "participants.exactly-two": p.check_exactly_two,
+    "participants.roles": p.check_roles,
+    "participants.unique-ids": p.check_unique_ids,
+    "participants.sender-known": p.check_sender_known,
+}
 
 
 def failing(ex, ctx) -> list[str]:
@@ -32,27 +35,36 @@ def test_one_to_one_passes(ctx) -> None:
     assert all(check(ok, ctx) == [] for check in CHECKS.values())
 
 
-@pytest.mark.parametrize(("people", "messages", "expected"), [
-    ([AGENT, CONTACT, {"id": "c", "name": "X", "role": "end_user"}], [],
-     ["participants.exactly-two", "participants.roles"]),
-    ([{**AGENT, "role": "end_user"}, CONTACT], [], ["participants.roles"]),
-    ([AGENT, {**CONTACT, "id": "a"}], [], ["participants.unique-ids"]),
-    ([AGENT, CONTACT], [{"id": "m", "sender_id": "stranger"}], ["participants.sender-known"]),
-    ([AGENT], [], ["participants.exactly-two", "participants.roles"]),
-])
+@pytest.mark.parametrize(
+    ("people", "messages", "expected"),
+    [
+        (
+            [AGENT, CONTACT, {"id": "c", "name": "X", "role": "end_user"}],
+            [],
+            ["participants.exactly-two", "participants.roles"],
+        ),
+        ([{**AGENT, "role": "end_user"}, CONTACT], [], ["participants.roles"]),
+        ([AGENT, {**CONTACT, "id": "a"}], [], ["participants.unique-ids"]),
+        ([AGENT, CONTACT], [{"id": "m", "sender_id": "stranger"}], ["participants.sender-known"]),
+        ([AGENT], [], ["participants.exactly-two", "participants.roles"]),
+    ],
+)
 def test_violations(ctx, people, messages, expected) -> None:
     assert failing(listed(conversation(people, messages)), ctx) == expected
 
 
 def test_by_id_is_judged_too_and_names_the_conversation(ctx) -> None:
-    ex = exchange(200, {"success": True, "data": conversation([AGENT])},
-                  operation="getConversationById")
+    ex = exchange(
+        200, {"success": True, "data": conversation([AGENT])}, operation="getConversationById"
+    )
     [finding] = p.check_exactly_two(ex, ctx)
     assert "'c1'" in finding.message and finding.operation == "getConversationById"
 
 
 def test_not_applicable_without_conversations(ctx) -> None:
     assert p.check_roles(exchange(404, {"success": False}), ctx) is None
-    assert p.check_roles(exchange(200, {"success": True, "data": {}},
-                                  operation="getTemplates"), ctx) is None
+    assert (
+        p.check_roles(exchange(200, {"success": True, "data": {}}, operation="getTemplates"), ctx)
+        is None
+    )
     assert rules(p.check_roles(listed(conversation([AGENT, CONTACT])), ctx)) == []

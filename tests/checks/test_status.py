@@ -7,9 +7,11 @@ from tests.checks.conftest import error_body, exchange, rules
 def test_documented(ctx) -> None:
     assert status.check_documented(exchange(404, error_body()), ctx) == []
     assert rules(status.check_documented(exchange(418, error_body("X")), ctx)) == [
-        "status.documented"]
+        "status.documented"
+    ]
     assert rules(status.check_documented(exchange(302, raw=b"", body=None), ctx)) == [
-        "status.documented"]
+        "status.documented"
+    ]
     # 5xx belong to status.no-server-error alone
     assert status.check_documented(exchange(502, raw=b"<html>bad gateway", body=None), ctx) == []
 
@@ -17,30 +19,46 @@ def test_documented(ctx) -> None:
 def test_no_server_error(ctx) -> None:
     assert status.check_no_server_error(exchange(200, {"success": True}), ctx) == []
     assert rules(status.check_no_server_error(exchange(500, error_body("X")), ctx)) == [
-        "status.no-server-error"]
-    assert rules(status.check_no_server_error(
-        exchange(502, raw=b"<html>", body=None, content_type="text/html"), ctx)) == [
-        "status.no-server-error"]
+        "status.no-server-error"
+    ]
+    assert rules(
+        status.check_no_server_error(
+            exchange(502, raw=b"<html>", body=None, content_type="text/html"), ctx
+        )
+    ) == ["status.no-server-error"]
 
 
 def test_timeout(ctx) -> None:
     assert status.check_timeout(exchange(200, {}), ctx) == []
     assert rules(status.check_timeout(exchange(200, {}, elapsed=12.0), ctx)) == [
-        "robustness.timeout"]
-    assert rules(status.check_timeout(exchange(no_response=True,
-                                               error="timeout: no response within 10 s"), ctx)) \
-        == ["robustness.timeout"]
-    assert status.check_timeout(exchange(no_response=True, error="connection: refused"),
-                                ctx) is None
+        "robustness.timeout"
+    ]
+    assert rules(
+        status.check_timeout(
+            exchange(no_response=True, error="timeout: no response within 10 s"), ctx
+        )
+    ) == ["robustness.timeout"]
+    assert (
+        status.check_timeout(exchange(no_response=True, error="connection: refused"), ctx) is None
+    )
 
 
 def test_valid_credentials_never_get_401(ctx) -> None:
     unauthorized = error_body("UNAUTHORIZED")
     assert rules(status.check_valid_accepted(exchange(401, unauthorized), ctx)) == [
-        "auth.valid-accepted"]
+        "auth.valid-accepted"
+    ]
     assert status.check_valid_accepted(exchange(200, {"success": True}), ctx) == []
     assert status.check_valid_accepted(exchange(401, unauthorized, auth=False), ctx) is None
-    assert status.check_valid_accepted(
-        exchange(401, unauthorized, context={"fixture": "suspended_channel"}), ctx) is None
-    assert status.check_valid_accepted(
-        exchange(401, unauthorized, context={"auth": "wrong-secret"}), ctx) is None
+    assert (
+        status.check_valid_accepted(
+            exchange(401, unauthorized, context={"fixture": "suspended_channel"}), ctx
+        )
+        is None
+    )
+    assert (
+        status.check_valid_accepted(
+            exchange(401, unauthorized, context={"auth": "wrong-secret"}), ctx
+        )
+        is None
+    )

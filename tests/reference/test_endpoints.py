@@ -56,17 +56,30 @@ def test_fixture_channels(api) -> None:
     assert forbidden.status_code == 403 and code(forbidden) == "FORBIDDEN"
 
 
-@pytest.mark.parametrize("path", [
-    "nope/conversations", f"{MAIN_CHANNEL}/conversations/nope",
-    f"{MAIN_CHANNEL}/senders/nope", f"{MAIN_CHANNEL}/conversations/conv-001/messages/nope",
-    "nope/templates"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "nope/conversations",
+        f"{MAIN_CHANNEL}/conversations/nope",
+        f"{MAIN_CHANNEL}/senders/nope",
+        f"{MAIN_CHANNEL}/conversations/conv-001/messages/nope",
+        "nope/templates",
+    ],
+)
 def test_unknown_ids_get_404(api, path) -> None:
     response = api.get(path)
     assert response.status_code == 404 and code(response) == "NOT_FOUND"
 
 
-@pytest.mark.parametrize("params", [{"conversations_limit": "abc"}, {"conversations_limit": 0},
-                                    {"messages_limit": 1001}, {"after": "garbage!"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"conversations_limit": "abc"},
+        {"conversations_limit": 0},
+        {"messages_limit": 1001},
+        {"after": "garbage!"},
+    ],
+)
 def test_invalid_query_values_get_400(api, params) -> None:
     response = api.get(f"{MAIN_CHANNEL}/conversations", **params)
     assert response.status_code == 400 and code(response) == "INVALID_BODY"
@@ -75,8 +88,11 @@ def test_invalid_query_values_get_400(api, params) -> None:
 def test_conversation_walk_covers_every_conversation_once(api) -> None:
     seen, after, pages = [], None, 0
     while True:
-        body = api.get(f"{MAIN_CHANNEL}/conversations", conversations_limit=7,
-                       **({"after": after} if after else {})).json()
+        body = api.get(
+            f"{MAIN_CHANNEL}/conversations",
+            conversations_limit=7,
+            **({"after": after} if after else {}),
+        ).json()
         assert body["success"] is True and len(body["data"]) <= 7
         seen += [c["id"] for c in body["data"]]
         pages += 1
@@ -93,8 +109,9 @@ def test_messages_cursor_walk_returns_older_messages_and_ends(api) -> None:
     ids = [m["id"] for m in first["messages"]]
     cursor = first["next_messages_cursor"]
     while cursor:
-        page = api.get(f"{MAIN_CHANNEL}/conversations/conv-001", messages_limit=30,
-                       after=cursor).json()["data"]
+        page = api.get(
+            f"{MAIN_CHANNEL}/conversations/conv-001", messages_limit=30, after=cursor
+        ).json()["data"]
         new = [m["id"] for m in page["messages"]]
         assert not set(new) & set(ids)
         ids += new
@@ -103,8 +120,9 @@ def test_messages_cursor_walk_returns_older_messages_and_ends(api) -> None:
 
 
 def test_conversations_are_one_to_one_with_known_senders(api) -> None:
-    for conversation in api.get(f"{MAIN_CHANNEL}/conversations",
-                                conversations_limit=100).json()["data"]:
+    for conversation in api.get(f"{MAIN_CHANNEL}/conversations", conversations_limit=100).json()[
+        "data"
+    ]:
         roles = sorted(p["role"] for p in conversation["participants"])
         assert roles == ["end_user", "source_user"]
         ids = {p["id"] for p in conversation["participants"]}
@@ -115,11 +133,11 @@ def test_conversations_are_one_to_one_with_known_senders(api) -> None:
 
 def test_message_by_id_is_bare_and_has_the_expiring_link(api) -> None:
     conversation = api.get(f"{MAIN_CHANNEL}/conversations/conv-002").json()["data"]
-    expiring = [m for m in conversation["messages"]
-                if any(a.get("link_expires") for a in m["attachments"])]
+    expiring = [
+        m for m in conversation["messages"] if any(a.get("link_expires") for a in m["attachments"])
+    ]
     assert expiring
-    message = api.get(f"{MAIN_CHANNEL}/conversations/conv-002/messages/"
-                      f"{expiring[0]['id']}").json()
+    message = api.get(f"{MAIN_CHANNEL}/conversations/conv-002/messages/{expiring[0]['id']}").json()
     assert message["id"] == expiring[0]["id"] and "success" not in message
 
 
@@ -131,18 +149,25 @@ def test_sender_and_templates(api) -> None:
 
 
 def base_form(**extra: str) -> dict[str, str]:
-    return {"conversationId": SANDBOX["conversation"], "senderId": SANDBOX["sender"],
-            "recipientIds": SANDBOX["recipient"], **extra}
+    return {
+        "conversationId": SANDBOX["conversation"],
+        "senderId": SANDBOX["sender"],
+        "recipientIds": SANDBOX["recipient"],
+        **extra,
+    }
 
 
 def test_post_with_two_files_is_stored_and_shown(api) -> None:
-    files = [("files", ("a.txt", b"hello", "text/plain")),
-             ("files", ("b.png", b"\x89PNG....", "image/png"))]
+    files = [
+        ("files", ("a.txt", b"hello", "text/plain")),
+        ("files", ("b.png", b"\x89PNG....", "image/png")),
+    ]
     response = api.post(MAIN_CHANNEL, base_form(message="with files"), files=files)
     assert response.status_code == 200
     message_id = response.json()["data"]["id"]
-    latest = api.get(f"{MAIN_CHANNEL}/conversations/{SANDBOX['conversation']}"
-                     ).json()["data"]["messages"][0]
+    latest = api.get(f"{MAIN_CHANNEL}/conversations/{SANDBOX['conversation']}").json()["data"][
+        "messages"
+    ][0]
     assert latest["id"] == message_id and latest["message"] == "with files"
     assert [a["name"] for a in latest["attachments"]] == ["a.txt", "b.png"]
     assert latest["sender_id"] == SANDBOX["sender"]
@@ -153,13 +178,16 @@ def test_post_text_only(api) -> None:
     assert response.status_code == 200 and response.json()["data"]["id"]
 
 
-@pytest.mark.parametrize("form", [
-    base_form(),                                                # no message, no files
-    {k: v for k, v in base_form(message="x").items() if k != "conversationId"},
-    {k: v for k, v in base_form(message="x").items() if k != "senderId"},
-    base_form(message="x", recipientIds=f"{SANDBOX['recipient']},someone-else"),
-    base_form(message="x", senderId="stranger"),
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        base_form(),  # no message, no files
+        {k: v for k, v in base_form(message="x").items() if k != "conversationId"},
+        {k: v for k, v in base_form(message="x").items() if k != "senderId"},
+        base_form(message="x", recipientIds=f"{SANDBOX['recipient']},someone-else"),
+        base_form(message="x", senderId="stranger"),
+    ],
+)
 def test_invalid_posts_get_400(api, form) -> None:
     response = api.post(MAIN_CHANNEL, form)
     assert response.status_code == 400 and code(response) == "INVALID_BODY"
@@ -213,14 +241,23 @@ def test_two_servers_at_once_then_nothing_left_behind() -> None:
     try:
         assert first.port != second.port
         for server in (first, second):
-            response = requests.get(f"{server.base_url}/api/channels/ref-main/templates",
-                                    auth=("reference-client", "reference-secret"), timeout=5)
+            response = requests.get(
+                f"{server.base_url}/api/channels/ref-main/templates",
+                auth=("reference-client", "reference-secret"),
+                timeout=5,
+            )
             assert response.status_code == 200
         # each has its own state: deleting on one leaves the other alone
-        requests.delete(f"{first.base_url}/api/channels/ref-disposable",
-                        auth=("reference-client", "reference-secret"), timeout=5)
-        still = requests.get(f"{second.base_url}/api/channels/ref-disposable/conversations",
-                             auth=("reference-client", "reference-secret"), timeout=5)
+        requests.delete(
+            f"{first.base_url}/api/channels/ref-disposable",
+            auth=("reference-client", "reference-secret"),
+            timeout=5,
+        )
+        still = requests.get(
+            f"{second.base_url}/api/channels/ref-disposable/conversations",
+            auth=("reference-client", "reference-secret"),
+            timeout=5,
+        )
         assert still.status_code == 200
     finally:
         ports = (first.port, second.port)
@@ -243,7 +280,8 @@ def test_reference_does_not_import_the_suite_s_judgement() -> None:
         tree = ast.parse(source.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
-                assert not node.module.startswith(("conformance.checks", "conformance.rules",
-                                                   "conformance.ledger")), source
+                assert not node.module.startswith(
+                    ("conformance.checks", "conformance.rules", "conformance.ledger")
+                ), source
                 if node.module.startswith("conformance"):
                     assert node.module.startswith("conformance.reference"), source

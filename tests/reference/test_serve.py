@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -28,10 +27,22 @@ def free_port() -> int:
 def served(tmp_path):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "conformance", "serve-reference", "--port", str(port),
-         "--profile", str(tmp_path / "profile.yaml")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "serve-reference",
+            "--port",
+            str(port),
+            "--profile",
+            str(tmp_path / "profile.yaml"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     lines = [process.stdout.readline() for _ in range(3)]
     yield port, lines, process, tmp_path
     if process.poll() is None:
@@ -65,8 +76,12 @@ def test_port_in_use_is_one_line_exit_2() -> None:
         port = busy.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "conformance", "serve-reference", "--port", str(port)],
-            capture_output=True, text=True, cwd=ROOT, timeout=30,
-            env={**os.environ, "PYTHONPATH": str(ROOT)})
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=30,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "cannot listen" in result.stderr
 
@@ -75,24 +90,29 @@ def test_port_in_use_is_one_line_exit_2() -> None:
 def test_readme_curl_examples_work_as_printed(served) -> None:
     port, _, _, _ = served
     readme = (ROOT / "README.md").read_text()
-    commands = [line for line in readme.splitlines() if line.startswith("curl ")
-                and "127.0.0.1:8080" in line]
+    commands = [
+        line
+        for line in readme.splitlines()
+        if line.startswith("curl ") and "127.0.0.1:8080" in line
+    ]
     assert len(commands) >= 11
     answers = []
     for command in commands:
         command = command.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
-        result = subprocess.run(command, shell=True, capture_output=True, text=True,
-                                cwd=ROOT, timeout=30)
+        result = subprocess.run(
+            command, shell=True, capture_output=True, text=True, cwd=ROOT, timeout=30
+        )
         assert result.returncode == 0, command
         answers.append(json.loads(result.stdout))
-    endpoints = {re.search(r"channels/[^'?]*", c).group(0): a for c, a in zip(commands, answers)}
     assert answers[0]["success"] is True and len(answers[0]["data"]) == 2
-    assert answers[2]["id"] == "msg-001-075"            # getMessageById: bare message
+    assert answers[2]["id"] == "msg-001-075"  # getMessageById: bare message
     assert answers[5]["success"] is True and answers[5]["data"]["id"]  # postMessage
-    assert answers[6] == {"success": True}               # deleteChannelById
+    assert answers[6] == {"success": True}  # deleteChannelById
     codes = [a["data"]["code"] for a in answers[7:11]]
     assert codes == ["UNAUTHORIZED", "NOT_FOUND", "ACCOUNT_SUSPENDED", "FORBIDDEN"]
-    assert endpoints  # every command answered JSON
-    gone = requests.get(f"http://127.0.0.1:{port}/api/channels/ref-disposable/conversations",
-                        auth=("reference-client", "reference-secret"), timeout=5)
+    gone = requests.get(
+        f"http://127.0.0.1:{port}/api/channels/ref-disposable/conversations",
+        auth=("reference-client", "reference-secret"),
+        timeout=5,
+    )
     assert gone.status_code == 404
