@@ -104,6 +104,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("messaging-conformance: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback for users; --debug shows it
+        if args.debug:
+            raise
+        print(
+            f"messaging-conformance: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug and report it)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -144,6 +144,8 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
     meta = dict(target.meta)
     meta["started_at"] = started.isoformat(timespec="seconds").replace("+00:00", "Z")
     phases: dict[str, float] = {}
+    suite_errors: list[str] = []
+    meta["suite_errors"] = suite_errors
     try:
         first = session.call("getConversations", "setup")
         if first is None or first.response is None:
@@ -163,7 +165,12 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
         for name, step in _plan(target, options, session):
             began = time.monotonic()
             before = len(recorder.exchanges)
-            step()
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - a suite bug must not lose the report
+                note = f"{name}: {type(exc).__name__}: {str(exc)[:200]}"
+                suite_errors.append(note)
+                emit("error", f"suite error in {note} (rules it would judge stay unexercised)")
             phases[name] = round(time.monotonic() - began, 3)
             emit(
                 name.split(":")[0],

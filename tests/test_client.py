@@ -206,3 +206,12 @@ def test_multipart_reaches_the_provider_and_curl_replays_it(provider) -> None:
     command = curl(exchange)
     assert "-X POST" in command and "-F 'message=hi there'" in command
     assert "-F files=@a.txt" in command
+
+
+def test_rate_cap_paces_requests(provider) -> None:
+    base = provider(lambda h: json_reply(200, {"success": True, "data": []}))
+    client = client_for(base, rate=20)
+    started = time.monotonic()
+    for _ in range(6):
+        client.send("getConversations", {"providerChannelId": "ch"})
+    assert time.monotonic() - started >= 5 / 20 * 0.9
