@@ -170,3 +170,17 @@ def test_unreachable_provider_is_exit_2_with_a_report(tmp_path: Path) -> None:
     report = run(RunOptions(profile=profile, seed=1, timeout=2))
     assert report.exit_code == 2 and "unreachable" in report.error
     assert report.to_dict()["verdict"] == "error"
+
+
+def test_a_suite_bug_mid_run_keeps_the_report(tmp_path: Path, monkeypatch) -> None:
+    from conformance.scenarios import writes
+
+    def broken(session) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(writes, "post", broken)
+    with provider(tmp_path, None, no_probe) as (_, profile):
+        report = run(RunOptions(profile=profile, seed=1, fuzz=False))
+    assert any("RuntimeError: boom" in e for e in report.meta["suite_errors"])
+    assert statuses(report)["post.invalid-body"] == "skipped"
+    assert report.verdict == "incomplete"
