@@ -64,6 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-fuzz", dest="fuzz", action="store_false", help="skip the property-based phase"
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    run.add_argument(
+        "--baseline",
+        metavar="OLD.json",
+        help="fail only on regressions against this earlier report.json",
+    )
+
+    report = sub.add_parser("report", help="re-render a saved report.json")
+    report.add_argument("report", metavar="REPORT.json")
+    report.add_argument("--format", choices=["html", "junit", "md", "json"], required=True)
+    report.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+    compare = sub.add_parser("diff", help="new, fixed and persisting failures of two reports")
+    compare.add_argument("old", metavar="OLD.json")
+    compare.add_argument("new", metavar="NEW.json")
+    compare.add_argument("--json", action="store_true", help="machine-readable output")
 
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--json", action="store_true", help="machine-readable output")
@@ -116,11 +131,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from conformance.baseline import load_report
     from conformance.console import ProgressPrinter, summary
-    from conformance.report import ensure_writable, write_json
+    from conformance.render import write_all
+    from conformance.report import apply_baseline, ensure_writable, exit_code_of
     from conformance.runner import RunOptions, run
 
     ensure_writable(args.report_dir)
+    baseline = load_report(args.baseline) if args.baseline else None
     options = RunOptions(
         profile=args.profile,
         seed=args.seed,
@@ -134,9 +152,41 @@ def cmd_run(args: argparse.Namespace) -> int:
         fuzz=args.fuzz,
     )
     report = run(options, ProgressPrinter(quiet=args.quiet))
-    path = write_json(report, args.report_dir)
-    print(summary(report, str(path)))
-    return report.exit_code
+    data = report.to_dict()
+    if baseline is not None:
+        data = apply_baseline(data, baseline, args.baseline)
+    paths = write_all(data, args.report_dir)
+    print(summary(report, str(paths["json"])))
+    if baseline is not None:
+        result = data["baseline"]
+        print(
+            f"baseline {args.baseline}: {len(result['new'])} new, {len(result['fixed'])} "
+            f"fixed, {len(result['persisting'])} persisting failing rule(s)"
+            + (" - REGRESSION" if result["regressed"] else "")
+        )
+    return exit_code_of(data)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from conformance.baseline import load_report
+    from conformance.render import render, write_text
+
+    text = render(load_report(args.report), args.format)
+    if args.output:
+        write_text(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from conformance.baseline import diff, load_report, render_diff
+
+    result = diff(load_report(args.old), load_report(args.new))
+    print(json.dumps(result.to_dict(), indent=2) if args.json else render_diff(result))
+    return 1 if result.regressed else 0
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -190,6 +240,8 @@ COMMANDS = {
     "rules": cmd_rules,
     "validate-manifest": cmd_validate_manifest,
     "serve-reference": cmd_serve_reference,
+    "report": cmd_report,
+    "diff": cmd_diff,
 }
 
 

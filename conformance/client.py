@@ -44,7 +44,7 @@ class ClientPolicy:
     timeout: float = 10.0
     body_cap: int = 10 * 1024 * 1024
     retry_cap: float = 30.0
-    max_retries: int = 3
+    max_retries: int = 5
     rate: float | None = None  # requests per second, all threads together
     post_conversation: str | None = None  # the sandbox conversation, if any
     post_channel: str | None = None
@@ -82,6 +82,7 @@ class ProviderClient:
         self._session.trust_env = False  # no proxies from the environment: talk to the manifest
         self._rate_lock = threading.Lock()
         self._next_slot = 0.0
+        self._backoff_until = 0.0
         secret = credentials.client_secret.reveal()
         token = base64.b64encode(f"{credentials.client_id}:{secret}".encode()).decode()
         # Longest first, so a token is scrubbed before any part of it.
@@ -119,14 +120,19 @@ class ProviderClient:
                 raise PolicyRefused("deleteChannelById only on the disposable channel")
 
     def _pace(self) -> None:
-        if not self.policy.rate:
-            return
+        """Wait for this request's slot: the rate cap, and any 429 back-off in force."""
         with self._rate_lock:
             now = time.monotonic()
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + 1.0 / self.policy.rate
+            slot = max(now, self._next_slot, self._backoff_until)
+            if self.policy.rate:
+                self._next_slot = slot + 1.0 / self.policy.rate
         if slot > now:
             time.sleep(slot - now)
+
+    def _back_off(self, seconds: float) -> None:
+        """A 429 holds back every thread until retry_by, not just the one that got it."""
+        with self._rate_lock:
+            self._backoff_until = max(self._backoff_until, time.monotonic() + seconds)
 
     # -- sending ------------------------------------------------------------------------
     def send(
@@ -177,7 +183,9 @@ class ProviderClient:
             ):
                 return exchange
             attempts += 1
-            time.sleep(self.retry_wait(response))
+            self._back_off(self.retry_wait(response))
+            if not paced:
+                time.sleep(self.retry_wait(response))
 
     def _prepare(
         self,

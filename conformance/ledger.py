@@ -48,8 +48,14 @@ class Ledger:
                     self.findings.append(finding)
                     self.checked[finding.rule] += 0  # a finding implies it was checked
 
-    def check(self, rule_id: str, findings: Iterable[Finding] = ()) -> list[Finding]:
-        """One judgement of a flow rule: counts as checked once, with its findings."""
+    def check(self, rule_id: str, findings: Iterable[Finding] | None = ()) -> list[Finding]:
+        """One judgement of a flow rule: counts as checked once, with its findings.
+
+        None means the scenario could not judge (no request was possible, or the provider
+        kept answering 429): nothing is counted, so the rule is never silently passed.
+        """
+        if findings is None:
+            return []
         found = list(findings)
         self.record(found, [rule_id])
         return found

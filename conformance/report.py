@@ -6,8 +6,6 @@ cannot bloat or break the report; credentials were already scrubbed by the clien
 
 from __future__ import annotations
 
-import json
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +84,7 @@ def _rule(result: RuleResult) -> dict[str, Any]:
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
+    from conformance.baseline import fingerprint
     from conformance.rules import RULES
 
     out: dict[str, Any] = {
@@ -93,6 +92,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "level": RULES[finding.rule].level.value,
         "operation": finding.operation,
         "message": finding.message,
+        "fingerprint": fingerprint(finding.rule, finding.operation, finding.message),
         "request": None,
         "response": None,
         "reproduce": None,
@@ -152,19 +152,20 @@ def ensure_writable(directory: str | Path) -> Path:
     return directory
 
 
-def write_json(report: RunReport, directory: str | Path) -> Path:
-    """Write report.json atomically; an unwritable folder is a one-line input error."""
-    directory = Path(directory)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=directory, prefix=".report-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(report.to_dict(), out, indent=2, ensure_ascii=False)
-            out.write("\n")
-        target = directory / "report.json"
-        os.replace(temp, target)
-        return target
-    except OSError as exc:
-        raise ConformanceError(
-            f"cannot write report: {exc.strerror or exc}", where=str(directory)
-        ) from None
+def apply_baseline(data: dict[str, Any], baseline: dict[str, Any], source: str) -> dict[str, Any]:
+    """Mark findings already known in the baseline; the exit code then follows regressions."""
+    from conformance.baseline import diff, fingerprints
+
+    known = fingerprints(baseline)
+    result = diff(baseline, data)
+    findings = [{**f, "known": f["fingerprint"] in known} for f in data["findings"]]
+    return {**data, "findings": findings, "baseline": {"source": source, **result.to_dict()}}
+
+
+def exit_code_of(data: dict[str, Any]) -> int:
+    """0/1/2 from the canonical document, so every face agrees."""
+    if data.get("error"):
+        return 2
+    if "baseline" in data:
+        return 1 if data["baseline"]["regressed"] else 0
+    return 1 if data["verdict"] == "failed" else 0

@@ -297,6 +297,7 @@ def provider(
         profile = server.profile()
         if profile_edit is not None:
             profile_edit(profile)
+        tmp_path.mkdir(parents=True, exist_ok=True)
         path = tmp_path / "profile.yaml"
         path.write_text(yaml.safe_dump(profile))
         yield server, path

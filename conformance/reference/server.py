@@ -96,7 +96,7 @@ class ReferenceServer:
                 "suspended_channel": SUSPENDED_CHANNEL,
                 "forbidden_channel": FORBIDDEN_CHANNEL,
             },
-            "rate_limit_probe": {"requests": 120, "seconds": 3},
+            "rate_limit_probe": {"requests": 120, "seconds": 1},
         }
 
     def write_profile(self, path: str | Path) -> Path:

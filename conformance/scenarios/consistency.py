@@ -19,10 +19,10 @@ MAX_LOOKUPS = 60
 
 def _lookup(
     session: Session, operation: str, path: dict[str, str], want: str, rule: str, what: str
-) -> list[Finding]:
+) -> list[Finding] | None:
     exchange = session.call(operation, PHASE, path, context={"expect": "found"})
     if exchange is None:
-        return []
+        return None
     data = data_of(exchange)
     if not isinstance(data, dict):
         return [
@@ -48,7 +48,7 @@ def _lookup(
 
 
 def _run_all(session: Session, rule: str, jobs: list[tuple[Any, ...]]) -> None:
-    def one(job: tuple[Any, ...]) -> list[Finding]:
+    def one(job: tuple[Any, ...]) -> list[Finding] | None:
         return _lookup(session, *job)
 
     with ThreadPoolExecutor(max_workers=max(1, session.workers)) as pool:

@@ -71,9 +71,9 @@ def invalid_input(session: Session) -> None:
             )
 
 
-def judge_invalid(exchange: Exchange | None, what: str) -> list[Finding]:
-    if exchange is None or exchange.response is None:
-        return []
+def judge_invalid(exchange: Exchange | None, what: str) -> list[Finding] | None:
+    if exchange is None or exchange.response is None or exchange.response.status == 429:
+        return None
     status = exchange.response.status
     if status == 200 or (status == 400 and error_code(exchange) == "INVALID_BODY"):
         return []

@@ -27,6 +27,7 @@ class Walk:
     cursors: list[str] = field(default_factory=list)
     ended: bool = False
     broken: Exchange | None = None  # the page that was not a valid 2xx list
+    aborted: bool = False  # a page could not be fetched (still rate limited): not judged
     last: Exchange | None = None
 
 
@@ -47,8 +48,11 @@ def walk_conversations(session: Session, limit: int | None) -> Walk:
         )
         walk.pages += 1
         walk.last = exchange
+        if exchange is None:
+            walk.aborted = True
+            return walk
         data = data_of(exchange)
-        if exchange is None or not isinstance(data, list):
+        if not isinstance(data, list):
             walk.broken = exchange
             return walk
         for conversation in data:
@@ -68,8 +72,10 @@ def walk_conversations(session: Session, limit: int | None) -> Walk:
     return walk
 
 
-def judge_conversation_walk(walk: Walk, reference: set[str] | None) -> list[Finding]:
+def judge_conversation_walk(walk: Walk, reference: set[str] | None) -> list[Finding] | None:
     """Ends, never repeats a conversation, and covers what another walk saw."""
+    if walk.aborted:
+        return None
     rule, op, ex = "pagination.cursor-walk", "getConversations", walk.last
     label = f"walk with conversations_limit={walk.limit if walk.limit else 'default'}"
     if walk.broken is not None and walk.pages > 1:
@@ -84,7 +90,7 @@ def judge_conversation_walk(walk: Walk, reference: set[str] | None) -> list[Find
             )
         ]
     if walk.broken is not None:
-        return []  # the first page failing is judged by the exchange checks
+        return None  # the first page failing is judged by the exchange checks
     findings = []
     repeated = sorted({i for i in walk.ids if walk.ids.count(i) > 1})
     if repeated:
@@ -123,7 +129,7 @@ def conversations(session: Session) -> None:
     ledger = session.ledger
     base = walk_conversations(session, None)
     ledger.check("pagination.cursor-walk", judge_conversation_walk(base, None))
-    reference = set(base.ids) if base.ended and not base.broken else None
+    reference = set(base.ids) if base.ended and not base.broken and not base.aborted else None
     for limit in (1, 7):
         if base.pages == 1 and len(base.ids) <= limit:
             continue
@@ -148,13 +154,13 @@ def messages(session: Session, limits: tuple[int, ...] = (5, 30)) -> None:
         session.ledger.check("pagination.messages-cursor", judge_messages_walk(session, cid, limit))
 
 
-def judge_messages_walk(session: Session, cid: str, limit: int) -> list[Finding]:
+def judge_messages_walk(session: Session, cid: str, limit: int) -> list[Finding] | None:
     rule, op = "pagination.messages-cursor", "getConversationById"
     path = {"sourceConversationId": cid}
     first = session.call(op, PHASE, path, query={"messages_limit": limit})
     data = data_of(first)
     if not isinstance(data, dict):
-        return []
+        return None  # the first page failing is judged by the exchange checks
     seen_ids = [m.get("id") for m in data.get("messages") or [] if isinstance(m, dict)]
     cursor, cursors, last = next_cursor(data.get("next_messages_cursor")), [], first
     for _ in range(PAGE_BUDGET):
@@ -171,6 +177,8 @@ def judge_messages_walk(session: Session, cid: str, limit: int) -> list[Finding]
             ]
         cursors.append(cursor)
         last = session.call(op, PHASE, path, query={"messages_limit": limit, "after": cursor})
+        if last is None:
+            return None  # still rate limited: cannot judge this walk
         page = data_of(last)
         if not isinstance(page, dict):
             return [

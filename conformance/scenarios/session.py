@@ -77,12 +77,19 @@ class Session:
     def call(
         self, operation: str, phase: str, path: Mapping[str, str] | None = None, **kwargs: Any
     ) -> Exchange | None:
-        """Send with the main channel filled in; None when the manifest or policy forbids."""
+        """Send with the main channel filled in.
+
+        None when the manifest or policy forbids the request, or when the provider still
+        answered 429 after the client's retries: a rate limit says nothing about the rule the
+        scenario is judging (the 429 itself was judged by the exchange checks).
+        """
         values = {"providerChannelId": self.profile.channel, **(path or {})}
         try:
-            return self.client.send(operation, values, phase=phase, **kwargs)
+            exchange = self.client.send(operation, values, phase=phase, **kwargs)
         except PolicyRefused:
             return None
+        limited = exchange.response is not None and exchange.response.status == 429
+        return None if limited and kwargs.get("honour_429", True) else exchange
 
     def unknown_id(self, kind: str) -> str:
         """An id no provider can hold, reproducible from the run's seed."""
@@ -133,10 +140,10 @@ def describe(exchange: Exchange) -> str:
 
 def expect_error(
     exchange: Exchange | None, rule: str, status: int, codes: Iterable[str], what: str
-) -> list[Finding]:
-    """The one shape of every 'this request must fail with X' judgement."""
-    if exchange is None:
-        return []
+) -> list[Finding] | None:
+    """The one shape of every 'this request must fail with X' judgement (None: not judged)."""
+    if exchange is None or exchange.response is not None and exchange.response.status == 429:
+        return None
     codes = tuple(codes)
     got_status = exchange.response.status if exchange.response is not None else None
     if got_status == status and error_code(exchange) in codes:

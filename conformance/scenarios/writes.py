@@ -41,10 +41,9 @@ def post(session: Session) -> None:
         )
         data = data_of(exchange)
         ok = isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"] != ""
-        findings = (
-            []
-            if exchange is None or ok
-            else [
+        findings: list[Finding] | None = None if exchange is None else []
+        if exchange is not None and not ok:
+            findings = [
                 Finding(
                     rule,
                     f"postMessage {label}: got {describe(exchange)}"
@@ -54,7 +53,6 @@ def post(session: Session) -> None:
                     exchange,
                 )
             ]
-        )
         session.ledger.check(rule, findings)
     rule = "post.invalid-body"
     without_conversation = {k: v for k, v in base.items() if k != "conversationId"}
