@@ -139,7 +139,11 @@ def parse_manifest(data: bytes, source: str) -> Manifest:
     if isinstance(raw, dict) and isinstance(raw.get("endpoints"), dict):
         for name, url in raw["endpoints"].items():
             if name in ENDPOINT_VARIABLES and isinstance(url, str) and _is_absolute(url):
-                endpoints[name] = EndpointTemplate(name, url)
+                template = EndpointTemplate(name, url)
+                # A URL with wrong variables cannot be called correctly: leave it unbound
+                # (manifest.url-variables reports it) rather than guess.
+                if not _variable_problems(name, template.variables):
+                    endpoints[name] = template
     return Manifest(source, raw, endpoints, hashlib.sha256(data).hexdigest())
 
 
@@ -200,24 +204,10 @@ def _lint_url(name: str, url: str) -> list[Finding]:
                 "manifest.url-variables", f"{name} URL {url!r} is not an absolute http(s) URL", name
             )
         ]
-    findings = []
-    template = EndpointTemplate(name, url)
-    found = template.variables
-    required = set(ENDPOINT_VARIABLES[name]) - OPTIONAL_VARIABLES.get(name, frozenset())
-    allowed = set(ENDPOINT_VARIABLES[name])
-    missing = sorted(required - set(found))
-    extra = sorted(set(found) - allowed)
-    repeated = sorted({v for v in found if found.count(v) > 1})
-    for label, names in (("lacks", missing), ("has unexpected", extra), ("repeats", repeated)):
-        if names:
-            findings.append(
-                Finding(
-                    "manifest.url-variables",
-                    f"{name} URL {label} variable"
-                    f"{'s' if len(names) > 1 else ''} " + ", ".join(":" + n for n in names),
-                    name,
-                )
-            )
+    findings = [
+        Finding("manifest.url-variables", f"{name} URL {problem}", name)
+        for problem in _variable_problems(name, EndpointTemplate(name, url).variables)
+    ]
     parts = urlsplit(url)
     if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
         findings.append(
@@ -226,6 +216,22 @@ def _lint_url(name: str, url: str) -> list[Finding]:
             )
         )
     return findings
+
+
+def _variable_problems(name: str, found: tuple[str, ...]) -> list[str]:
+    """What is wrong with the variables of an endpoint's URL (empty when nothing)."""
+    required = set(ENDPOINT_VARIABLES[name]) - OPTIONAL_VARIABLES.get(name, frozenset())
+    allowed = set(ENDPOINT_VARIABLES[name])
+    problems = []
+    for label, names in (
+        ("lacks", sorted(required - set(found))),
+        ("has unexpected", sorted(set(found) - allowed)),
+        ("repeats", sorted({v for v in found if found.count(v) > 1})),
+    ):
+        if names:
+            plural = "s" if len(names) > 1 else ""
+            problems.append(f"{label} variable{plural} " + ", ".join(":" + n for n in names))
+    return problems
 
 
 def _did_you_mean(name: str) -> str:

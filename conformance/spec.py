@@ -52,21 +52,29 @@ def default_spec_path() -> Path:
 
 @dataclass(frozen=True)
 class SpecOperation:
+    """One operation as the spec declares it, before any manifest URL is applied."""
+
     operation_id: str
     method: str
     path: str
     definition: Mapping[str, Any]
     path_params: tuple[str, ...]
+    # Query parameter name -> its schema as plain JSON Schema (refs inlined): what the
+    # scenarios may send, and what negative fuzzing violates.
+    query_params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Spec:
+    """A loaded spec: the checks' `SpecView` (statuses, resolved schemas) over its raw dict."""
+
     path: Path
     raw: dict[str, Any]
     digest: str
     operations: Mapping[str, SpecOperation] = field(default_factory=dict)
 
     def documented_statuses(self, operation: str) -> frozenset[int]:
+        """Numeric statuses under the operation's `responses` (`default` is not a status)."""
         op = self.operations.get(operation)
         if op is None:
             return frozenset()
@@ -75,6 +83,7 @@ class Spec:
         )
 
     def response_schema(self, operation: str, status: int) -> dict[str, Any] | None:
+        """The JSON body's schema as plain JSON Schema, or None when none is documented."""
         return self._schemas.get((operation, status))
 
     @cached_property
@@ -95,6 +104,11 @@ class Spec:
 
 
 def load_spec(path: str | Path | None = None) -> Spec:
+    """Read and check a spec file; every problem is one `ConformanceError` naming the file.
+
+    `None` means the bundled contract spec. Schemas are resolved here, not mid-run, so a
+    broken `$ref` stops the run before any request is sent.
+    """
     path = Path(path) if path is not None else default_spec_path()
     try:
         data = path.read_bytes()
@@ -112,11 +126,16 @@ def load_spec(path: str | Path | None = None) -> Spec:
         raise ConformanceError("spec is not an OpenAPI 3.x document", where=str(path))
     if not isinstance(raw.get("paths"), dict):
         raise ConformanceError("spec has no paths", where=str(path))
-    operations = _operations(raw, str(path))
-    missing = [op for op in REQUIRED_ENDPOINTS if op not in operations]
-    if missing:
-        raise ConformanceError(f"spec lacks operationId {', '.join(missing)}", where=str(path))
-    return Spec(path, raw, hashlib.sha256(data).hexdigest(), operations)
+    try:
+        operations = _operations(raw, str(path))
+        missing = [op for op in REQUIRED_ENDPOINTS if op not in operations]
+        if missing:
+            raise ConformanceError(f"spec lacks operationId {', '.join(missing)}")
+        spec = Spec(path, raw, hashlib.sha256(data).hexdigest(), operations)
+        spec._schemas  # noqa: B018 - resolve (and cache) every response schema up front
+    except ConformanceError as exc:
+        raise ConformanceError(exc.message, where=exc.where or str(path)) from None
+    return spec
 
 
 def _operations(raw: dict[str, Any], source: str) -> dict[str, SpecOperation]:
@@ -130,11 +149,17 @@ def _operations(raw: dict[str, Any], source: str) -> dict[str, SpecOperation]:
             if not isinstance(definition, dict) or "operationId" not in definition:
                 continue
             params = [_resolve(raw, p) for p in [*shared, *(definition.get("parameters") or [])]]
-            names = tuple(
-                p.get("name") for p in params if isinstance(p, dict) and p.get("in") == "path"
-            )
+            params = [p for p in params if isinstance(p, dict)]
+            names = tuple(p.get("name") for p in params if p.get("in") == "path")
+            query = {
+                str(p.get("name")): to_json_schema(raw, p.get("schema") or {})
+                for p in params
+                if p.get("in") == "query"
+            }
             op_id = str(definition["operationId"])
-            operations[op_id] = SpecOperation(op_id, method.upper(), str(path), definition, names)
+            operations[op_id] = SpecOperation(
+                op_id, method.upper(), str(path), definition, names, query
+            )
     return operations
 
 
@@ -186,31 +211,42 @@ def to_json_schema(raw: dict[str, Any], schema: Any, depth: int = 0) -> Any:
             out["type"] = [out["type"], "null"]
         if "enum" in out:
             out["enum"] = [*out["enum"], None]
+    _exclusive_bounds(out)
     return out
+
+
+def _exclusive_bounds(out: dict[str, Any]) -> None:
+    """OpenAPI 3.0's boolean `exclusiveMinimum`/`Maximum` (Draft 4) as Draft 7 numbers."""
+    for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if out.get(exclusive) is True and bound in out:
+            out[exclusive] = out.pop(bound)
+        elif out.get(exclusive) is False:
+            del out[exclusive]
 
 
 def bind(spec: Spec, endpoints: Mapping[str, str]) -> dict[str, Any]:
     """A copy of the spec whose paths are the manifest's URLs (operations absent dropped).
 
-    Raises ConformanceError when the manifest's URLs cannot share one server (different
-    origins) or two operations land on the same path and method.
+    Generated requests must hit the vendor's URLs, not the spec's canonical paths, so each
+    operation moves to its manifest path (`:name` and `{name}` both become `{name}`) with
+    exactly the path parameters that URL holds. The document's `servers` is the most common
+    origin; an endpoint on another host gets an operation-level `servers` entry, which
+    schemathesis 4 honours. Raises ConformanceError when two operations land on the same
+    path and method.
     """
     from conformance.manifest import EndpointTemplate
 
     templates = {
         op: EndpointTemplate(op, url) for op, url in endpoints.items() if op in spec.operations
     }
-    origins = {t.origin for t in templates.values()}
-    if len(origins) > 1:
-        raise ConformanceError(
-            "manifest endpoints are on different origins ("
-            + ", ".join(sorted(origins))
-            + "); the suite needs one"
-        )
+    # Manifest URLs are free-form and may live on several hosts: the most common origin is
+    # the document's server, any other becomes that operation's own `servers` entry.
+    origins = [t.origin for t in templates.values()]
+    main_origin = max(sorted(set(origins)), key=origins.count) if origins else None
     bound = copy.deepcopy(spec.raw)
     bound["paths"] = {}
-    if origins:
-        bound["servers"] = [{"url": origins.pop()}]
+    if main_origin:
+        bound["servers"] = [{"url": main_origin}]
     for op_id, template in templates.items():
         operation = spec.operations[op_id]
         path = template.path_template
@@ -222,6 +258,8 @@ def bind(spec: Spec, endpoints: Mapping[str, str]) -> dict[str, Any]:
             )
         definition = copy.deepcopy(dict(operation.definition))
         definition["parameters"] = _bound_parameters(spec, operation, template.variables)
+        if template.origin != main_origin:
+            definition["servers"] = [{"url": template.origin}]
         item[method] = definition
     return bound
 
@@ -250,5 +288,42 @@ def _bound_parameters(
 
 
 def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL: what a bound document's `servers` entries hold."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def bound_schema(spec: Spec, endpoints: Mapping[str, str], base_url: str | None = None) -> Any:
+    """`bind` as a schemathesis schema, so generated cases carry the manifest's URLs.
+
+    Without `base_url` each case goes to its endpoint's own origin. Schemathesis ignores
+    the document-level `servers` of a schema loaded from a dict (it would send relative
+    URLs) but honours operation-level ones, so every operation gets its origin pinned there.
+    `base_url` (an origin such as `http://127.0.0.1:8000`) sends every case there instead,
+    the manifest paths kept: for a local stand-in or a recording proxy. A fresh default
+    schemathesis config is used so a stray `schemathesis.toml` cannot change the suite.
+    """
+    import schemathesis
+    from schemathesis.config import ConfigError
+
+    bound = bind(spec, endpoints)
+    if base_url is None:
+        _pin_servers(bound)
+    schema = schemathesis.openapi.from_dict(bound, config=schemathesis.Config())
+    if base_url is not None:
+        try:
+            schema.config.update(base_url=base_url.rstrip("/"))
+        except ConfigError as exc:
+            raise ConformanceError(f"invalid base URL {base_url!r}: {exc}") from None
+    return schema
+
+
+def _pin_servers(bound: dict[str, Any]) -> None:
+    """Give every operation without its own `servers` the document's origin."""
+    servers = bound.get("servers")
+    if not servers:
+        return
+    for item in bound["paths"].values():
+        for method in METHODS:
+            if isinstance(item.get(method), dict):
+                item[method].setdefault("servers", copy.deepcopy(servers))

@@ -208,7 +208,9 @@ def _forbidden_as_not_found(environ, status, headers, body):
 
 
 def _accepts_group_posts(environ, status, headers, body):
-    if status == 400 and path(environ).endswith("/messages"):
+    data = body.get("data") if isinstance(body, dict) else None
+    refused_group = isinstance(data, dict) and "one recipient" in str(data.get("message"))
+    if status == 400 and path(environ).endswith("/messages") and refused_group:
         return 200, headers, {"success": True, "data": {"id": "group-1"}}
     return status, headers, body
 
@@ -221,12 +223,16 @@ def _ignores_limit(environ: dict) -> None:
 
 @dataclass(frozen=True)
 class Fault:
+    """One way a real vendor breaks `rule`: middleware, and/or edits to manifest or profile."""
+
     name: str
     rule: str
     wrap: Callable[[Wsgi], Wsgi] | None = None
     timeout: float = 10.0
     profile_edit: Callable[[dict], None] | None = None
+    manifest_edit: Callable[[dict], None] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    fuzz: bool = False
 
 
 def _chain(*wrappers: Callable[[Wsgi], Wsgi]) -> Callable[[Wsgi], Wsgi]:
@@ -291,13 +297,322 @@ def provider(
     wrap: Callable[[Wsgi], Wsgi] | None = None,
     profile_edit: Callable[[dict], None] | None = None,
     config: ReferenceConfig | None = None,
+    manifest_edit: Callable[[dict], None] | None = None,
 ) -> Iterator[tuple[ReferenceServer, Path]]:
     """A (possibly faulty) reference provider on loopback and a profile for it."""
     with ReferenceServer(config, wsgi_wrapper=wrap) as server:
+        tmp_path.mkdir(parents=True, exist_ok=True)
         profile = server.profile()
+        if manifest_edit is not None:
+            manifest = server.manifest()
+            manifest_edit(manifest)
+            (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+            profile["manifest"] = "manifest.json"
         if profile_edit is not None:
             profile_edit(profile)
-        tmp_path.mkdir(parents=True, exist_ok=True)
         path = tmp_path / "profile.yaml"
         path.write_text(yaml.safe_dump(profile))
         yield server, path
+
+
+# -- more faults: one at least for every rule ---------------------------------------------
+def _only(predicate: Callable[[dict, int, Any], bool], change: Callable[[dict, Any], Any]):
+    def fn(environ, status, headers, body):
+        if predicate(environ, status, body):
+            result = change(environ, body)
+            if isinstance(result, tuple):
+                return result[0], headers if len(result) < 3 else result[2], result[1]
+        return status, headers, body
+
+    return rewrite(fn)
+
+
+def _ends(suffix: str) -> Callable[[dict, int, Any], bool]:
+    return lambda env, status, body: path(env).endswith(suffix) and status == 200
+
+
+def _set_role(env, body):
+    for conversation in conversations_of(body):
+        for participant in conversation["participants"]:
+            participant["role"] = "end_user"
+
+
+def _same_ids(env, body):
+    for conversation in conversations_of(body):
+        conversation["participants"][1]["id"] = conversation["participants"][0]["id"]
+        for message in conversation.get("messages", []):
+            message["sender_id"] = conversation["participants"][0]["id"]
+
+
+def _ghost_sender(env, body):
+    for conversation in conversations_of(body):
+        for message in conversation.get("messages", [])[:1]:
+            message["sender_id"] = "ghost-sender"
+
+
+def _enum_outside(env, body):
+    for conversation in conversations_of(body):
+        conversation["status"] = "archived"
+
+
+def _accept_wrong_secret(environ: dict) -> None:
+    if environ.get("HTTP_AUTHORIZATION"):
+        _ignore_auth(environ)
+
+
+def _valid_refused(environ, status, headers, body):
+    if path(environ).endswith("/templates") and status == 200:
+        return (
+            401,
+            headers,
+            {"success": False, "data": {"message": "expired", "code": "UNAUTHORIZED"}},
+        )
+    return status, headers, body
+
+
+def _html_401(environ, status, headers, body):
+    if status == 401:
+        return 401, [("Content-Type", "text/html")], b"<html><h1>401 Unauthorized</h1></html>"
+    return status, headers, body
+
+
+def _no_message(environ, status, headers, body):
+    if 400 <= status < 500 and isinstance(body, dict):
+        body["data"].pop("message", None)
+    return status, headers, body
+
+
+def _success_string(environ, status, headers, body):
+    if 400 <= status < 500 and isinstance(body, dict):
+        body["success"] = "false"
+    return status, headers, body
+
+
+def _far_retry_by(environ, status, headers, body):
+    if status == 429:
+        body["data"]["retry_by"] = "2099-01-01T00:00:00.000Z"
+    return status, headers, body
+
+
+def _retry_by_missing(environ, status, headers, body):
+    if status == 429:
+        body["data"].pop("retry_by", None)
+    return status, headers, body
+
+
+def _unknown_channel_empty(environ, status, headers, body):
+    if status == 404 and is_list(environ):
+        return 200, headers, {"success": True, "data": [], "additional_data": {"after": ""}}
+    return status, headers, body
+
+
+def _unknown_sender_found(environ, status, headers, body):
+    if status == 404 and "/senders/" in path(environ):
+        sender = path(environ).rsplit("/", 1)[1]
+        return (
+            200,
+            headers,
+            {
+                "success": True,
+                "data": {"id": sender, "name": "Someone", "avatar_url": "https://x.example/a.png"},
+            },
+        )
+    return status, headers, body
+
+
+def _unknown_message_found(environ, status, headers, body):
+    if status == 404 and "/messages/" in path(environ):
+        return (
+            200,
+            headers,
+            {
+                "id": path(environ).rsplit("/", 1)[1],
+                "status": "sent",
+                "created_at": "2024-05-01T10:00:00.000Z",
+                "message": "?",
+                "sender_id": "agent-1",
+            },
+        )
+    return status, headers, body
+
+
+def _sender_other_id(environ, status, headers, body):
+    if "/senders/" in path(environ) and status == 200:
+        body["data"]["id"] = "agent-1"
+        if path(environ).endswith("/agent-1"):
+            body["data"]["id"] = "contact-003"
+    return status, headers, body
+
+
+def _message_other_id(environ, status, headers, body):
+    if "/messages/" in path(environ) and status == 200 and environ["REQUEST_METHOD"] == "GET":
+        body["id"] = "msg-001-001" if body["id"] != "msg-001-001" else "msg-001-002"
+    return status, headers, body
+
+
+def _messages_cursor_repeats(environ, status, headers, body):
+    if is_by_id(environ) and status == 200 and "after=" in environ.get("QUERY_STRING", ""):
+        body["data"]["next_messages_cursor"] = re.search(
+            r"after=([^&]*)", environ["QUERY_STRING"]
+        ).group(1)
+    return status, headers, body
+
+
+def _ignore_messages_limit(environ: dict) -> None:
+    environ["QUERY_STRING"] = re.sub(
+        r"messages_limit=\d+", "messages_limit=30", environ.get("QUERY_STRING", "")
+    )
+
+
+def _accept_empty_posts(environ, status, headers, body):
+    if status == 400 and path(environ).endswith("/messages"):
+        return 200, headers, {"success": True, "data": {"id": "accepted-anything"}}
+    return status, headers, body
+
+
+def _reject_files(environ: dict) -> None:
+    if environ["REQUEST_METHOD"] == "POST" and b"filename=" in environ.get("conformance.body", b""):
+        environ["PATH_INFO"] = environ["PATH_INFO"].replace("/messages", "/nowhere")
+
+
+def _buffer_body(environ: dict) -> None:
+    import io
+
+    if environ["REQUEST_METHOD"] == "POST":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        data = environ["wsgi.input"].read(length)
+        environ["conformance.body"] = data
+        environ["wsgi.input"] = io.BytesIO(data)
+
+
+def _files_to_400(environ, status, headers, body):
+    if path(environ).endswith("/nowhere"):
+        return (
+            400,
+            headers,
+            {"success": False, "data": {"message": "files not supported", "code": "INVALID_BODY"}},
+        )
+    return status, headers, body
+
+
+def _success_string_2xx(environ, status, headers, body):
+    if path(environ).endswith("/templates") and status == 200:
+        body["success"] = "true"
+    return status, headers, body
+
+
+def _accepted_202(environ, status, headers, body):
+    if path(environ).endswith("/messages") and status == 200:
+        return 202, headers, body
+    return status, headers, body
+
+
+def _bad_limit_404(environ, status, headers, body):
+    if status == 400 and environ["REQUEST_METHOD"] == "GET":
+        return (
+            404,
+            headers,
+            {"success": False, "data": {"message": "no such page", "code": "NOT_FOUND"}},
+        )
+    return status, headers, body
+
+
+def _drop(name: str) -> Callable[[dict], None]:
+    return lambda manifest: manifest["endpoints"].pop(name)
+
+
+def _http_delete(manifest: dict) -> None:
+    manifest["endpoints"]["deleteChannelById"] = (
+        "http://provider.example/api/channels/:providerChannelId"
+    )
+
+
+def _no_disposable(profile: dict) -> None:
+    profile.pop("disposable_channel")
+
+
+FAULTS += [
+    Fault("two end_users", "participants.roles", _only(lambda e, s, b: s == 200, _set_role)),
+    Fault(
+        "duplicate participant ids",
+        "participants.unique-ids",
+        _only(lambda e, s, b: s == 200, _same_ids),
+    ),
+    Fault(
+        "unknown sender_id",
+        "participants.sender-known",
+        _only(lambda e, s, b: s == 200, _ghost_sender),
+    ),
+    Fault(
+        "enum value outside the spec",
+        "response.schema",
+        _only(lambda e, s, b: s == 200, _enum_outside),
+    ),
+    Fault("wrong secret accepted", "auth.wrong-credentials", before(_accept_wrong_secret)),
+    Fault("valid credentials refused", "auth.valid-accepted", rewrite(_valid_refused)),
+    Fault("HTML 401 page", "error.envelope", rewrite(_html_401)),
+    Fault("missing data.message", "error.envelope", rewrite(_no_message)),
+    Fault('success "false" as a string', "error.envelope", rewrite(_success_string)),
+    Fault("retry_by missing", "error.retry-by", rewrite(_retry_by_missing)),
+    Fault(
+        "retry_by decades ahead",
+        "error.retry-by-horizon",
+        rewrite(_far_retry_by),
+        options={"retry_cap": 0.3},
+    ),
+    Fault("unknown channel is an empty list", "notfound.channel", rewrite(_unknown_channel_empty)),
+    Fault("unknown sender is found", "notfound.sender", rewrite(_unknown_sender_found)),
+    Fault("unknown message is found", "notfound.message", rewrite(_unknown_message_found)),
+    Fault("sender by id returns another", "consistency.sender-by-id", rewrite(_sender_other_id)),
+    Fault("message by id returns another", "consistency.message-by-id", rewrite(_message_other_id)),
+    Fault(
+        "messages cursor repeats", "pagination.messages-cursor", rewrite(_messages_cursor_repeats)
+    ),
+    Fault("messages_limit ignored", "pagination.messages-limit", before(_ignore_messages_limit)),
+    Fault("empty posts accepted", "post.invalid-body", rewrite(_accept_empty_posts)),
+    Fault(
+        "posts with files rejected",
+        "post.accepts-multipart",
+        _chain(before(_buffer_body), before(_reject_files), rewrite(_files_to_400)),
+    ),
+    Fault(
+        '2xx success "true" as a string', "response.success-envelope", rewrite(_success_string_2xx)
+    ),
+    Fault("postMessage answers 202", "status.documented", rewrite(_accepted_202)),
+    Fault("invalid limits answered 404", "robustness.invalid-input", rewrite(_bad_limit_404)),
+    Fault(
+        "manifest version v1",
+        "manifest.schema",
+        manifest_edit=lambda m: m.__setitem__("version", "v1"),
+    ),
+    Fault(
+        "manifest without postMessage",
+        "manifest.required-endpoints",
+        manifest_edit=_drop("postMessage"),
+    ),
+    Fault(
+        "manifest URL with a misnamed variable",
+        "manifest.url-variables",
+        manifest_edit=lambda m: m["endpoints"].__setitem__(
+            "getSenderById", m["endpoints"]["getSenderById"].replace(":senderId", ":sender")
+        ),
+    ),
+    Fault(
+        "manifest with plain http to a public host",
+        "manifest.https",
+        manifest_edit=_http_delete,
+        profile_edit=_no_disposable,
+    ),
+    Fault(
+        "manifest with an unknown key",
+        "manifest.unknown-endpoint",
+        manifest_edit=lambda m: m["endpoints"].__setitem__(
+            "getConversation", m["endpoints"]["getConversations"]
+        ),
+    ),
+    Fault(
+        "avatars flagged but no getSenderById",
+        "manifest.capability-endpoints",
+        manifest_edit=_drop("getSenderById"),
+    ),
+]

@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from conformance.errors import ConformanceError
-from conformance.spec import bind, default_spec_path, load_spec
+from conformance.spec import bind, bound_schema, default_spec_path, load_spec
 
 DOCS = json.loads((Path(__file__).parent / "data" / "docs-manifest.json").read_text())["endpoints"]
 UPSTREAM = (
@@ -30,6 +30,7 @@ PREFIXED = {
 PREFIXED["getMessageById"] = (
     "https://chat.vendor.io/pd/v2/channels/:providerChannelId/messages/{sourceMessageId}"
 )
+VARIABLES = ("providerChannelId", "sourceConversationId", "senderId", "sourceMessageId")
 
 
 def specs() -> list:
@@ -92,6 +93,71 @@ def test_generated_cases_hit_the_manifest_url(path) -> None:
     assert set(urls) == {"https://chat.vendor.io/pd/v2/channels/ch/messages/m1"}
 
 
+def generated_urls(operation, base_url: str | None = None) -> set[str]:
+    """The URLs a few generated cases of a schemathesis operation would be sent to."""
+    declared = {p.name for p in operation.path_parameters}
+    fixed = {name: f"v-{name}" for name in VARIABLES if name in declared}
+    urls: set[str] = set()
+
+    @settings(max_examples=4, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(operation.as_strategy(path_parameters=fixed))
+    def collect(case) -> None:
+        urls.add(case.as_transport_kwargs(base_url=base_url)["url"])
+
+    collect()
+    return urls
+
+
+def filled(url: str) -> str:
+    for name in VARIABLES:
+        url = url.replace(f":{name}", f"v-{name}").replace(f"{{{name}}}", f"v-{name}")
+    return url
+
+
+@pytest.mark.parametrize("path", specs())
+@pytest.mark.parametrize("endpoints", [DOCS, PREFIXED], ids=["docs", "prefixed"])
+def test_bound_schema_sends_every_case_to_its_manifest_url(path, endpoints) -> None:
+    schema = bound_schema(load_spec(path), endpoints)
+    for op_id, url in endpoints.items():
+        assert generated_urls(schema.find_operation_by_id(op_id)) == {filled(url)}, op_id
+
+
+def test_bound_schema_base_url_overrides_the_origin_only() -> None:
+    schema = bound_schema(load_spec(), PREFIXED, base_url="http://127.0.0.1:8123/")
+    operation = schema.find_operation_by_id("getConversations")
+    assert generated_urls(operation) == {
+        filled(PREFIXED["getConversations"]).replace(
+            "https://chat.vendor.io", "http://127.0.0.1:8123"
+        )
+    }
+    with pytest.raises(ConformanceError, match="invalid base URL"):
+        bound_schema(load_spec(), PREFIXED, base_url="not a url")
+
+
+def test_bound_schema_routes_an_endpoint_on_another_host() -> None:
+    endpoints = {**DOCS, "getTemplates": "https://other.example/t/:providerChannelId"}
+    schema = bound_schema(load_spec(), endpoints)
+    assert generated_urls(schema.find_operation_by_id("getTemplates")) == {
+        "https://other.example/t/v-providerChannelId"
+    }
+    assert generated_urls(schema.find_operation_by_id("getConversations")) == {
+        filled(DOCS["getConversations"])
+    }
+
+
+@pytest.mark.parametrize("path", specs())
+def test_operations_know_their_query_parameters(path) -> None:
+    operations = load_spec(path).operations
+    assert set(operations["getConversations"].query_params) == {
+        "conversations_limit",
+        "messages_limit",
+        "after",
+    }
+    assert set(operations["getConversationById"].query_params) == {"messages_limit", "after"}
+    assert operations["getConversations"].query_params["messages_limit"]["type"] == "integer"
+    assert not operations["postMessage"].query_params
+
+
 def test_documented_statuses_follow_the_errata() -> None:
     spec = load_spec()
     for op in spec.operations:
@@ -104,7 +170,7 @@ def test_documented_statuses_follow_the_errata() -> None:
 def test_published_spec_lacks_what_errata_says() -> None:
     published = load_spec(UPSTREAM)
     assert 404 not in published.documented_statuses("getTemplates")
-    assert 429 not in published.documented_statuses("deleteChannelById")
+    assert {403, 404, 429}.isdisjoint(published.documented_statuses("deleteChannelById"))
     assert "messages/{sourceMessageId}" in published.operations["getMessageById"].path
     assert "conversations" not in published.operations["getMessageById"].path
 
@@ -164,13 +230,103 @@ def test_bad_specs_are_one_line_errors(tmp_path: Path, content: str, message: st
 
 
 def test_missing_spec_file(tmp_path: Path) -> None:
-    with pytest.raises(ConformanceError, match="cannot read spec"):
+    with pytest.raises(ConformanceError, match="cannot read spec") as info:
         load_spec(tmp_path / "absent.yaml")
+    assert info.value.where == str(tmp_path / "absent.yaml")
 
 
-def test_bind_refuses_mixed_origins_and_collisions() -> None:
+def conversation_list() -> dict:
+    message = {
+        "id": "m1",
+        "status": "read",
+        "created_at": "2024-01-01T10:00:00.123Z",
+        "message": "hi",
+        "sender_id": "u1",
+        "attachments": [{"id": "a", "type": "image/png", "url": "https://x.io/a.png"}],
+    }
+    participants = [
+        {"id": "u1", "name": "Ann", "role": "end_user"},
+        {"id": "u2", "name": "Bo", "role": "source_user", "vendor_extra": 1},
+    ]
+    conversation = {
+        "id": "c",
+        "link": "https://x.io/c",
+        "status": "closed",
+        "seen": True,
+        "next_messages_cursor": "",
+        "messages": [message],
+        "participants": participants,
+    }
+    return {"success": True, "data": [conversation], "additional_data": {"after": "p2"}}
+
+
+def test_response_schemas_work_with_the_jsonschema_package() -> None:
+    import jsonschema
+
     spec = load_spec()
-    with pytest.raises(ConformanceError, match="different origins"):
-        bind(spec, {**DOCS, "getTemplates": "https://other.example/t/:providerChannelId"})
+    schema = spec.response_schema("getConversations", 200)
+    assert "$ref" not in str(schema) and "nullable" not in str(schema)
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    good = conversation_list()
+    assert not list(validator.iter_errors(good))
+    conversation = good["data"][0]
+    message = conversation["messages"][0]
+    for bad in (
+        {**conversation, "status": "archived"},
+        {**conversation, "next_messages_cursor": None},
+        {**conversation, "messages": [{**message, "created_at": "2024-01-01T10:00:00+02:00"}]},
+        {**conversation, "messages": [{k: v for k, v in message.items() if k != "sender_id"}]},
+    ):
+        assert list(validator.iter_errors({**good, "data": [bad]})), bad
+    bare = jsonschema.Draft7Validator(spec.response_schema("getMessageById", 200))
+    assert bare.is_valid(message) and not bare.is_valid({"success": True, "data": message})
+    limited = jsonschema.Draft7Validator(spec.response_schema("postMessage", 429))
+    body = {"success": False, "data": {"message": "slow", "code": "RATE_LIMIT_EXCEEDED"}}
+    assert not limited.is_valid(body)
+    assert limited.is_valid({**body, "data": {**body["data"], "retry_by": "2030-01-01T00:00:00Z"}})
+    assert spec.response_schema("getTemplates", 400) is None
+    assert spec.response_schema("nope", 200) is None and spec.documented_statuses("nope") == set()
+
+
+# The three required operations; getConversations' 200 body is the schema named `ref`.
+MINIMAL = (
+    "openapi: 3.0.3\npaths:\n"
+    "  /a: {{get: {{operationId: getConversations, responses: {{'200': {{description: ok,"
+    " content: {{application/json: {{schema: {{$ref: '#/components/schemas/{ref}'}}}}}}}}}}}}}}\n"
+    "  /b: {{get: {{operationId: getConversationById}}}}\n"
+    "  /c: {{post: {{operationId: postMessage}}}}\n"
+)
+
+
+def test_openapi_30_bounds_and_nullable_become_json_schema(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        MINIMAL.format(ref="N")
+        + "components: {schemas: {N: {type: integer, nullable: true, minimum: 0,"
+        " exclusiveMinimum: true, example: 3, format: url}}}\n"
+    )
+    schema = load_spec(path).response_schema("getConversations", 200)
+    assert schema == {"type": ["integer", "null"], "exclusiveMinimum": 0, "format": "uri"}
+
+
+def test_a_broken_ref_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(MINIMAL.format(ref="Gone"))
+    with pytest.raises(ConformanceError, match="points nowhere") as info:
+        load_spec(path)
+    assert info.value.where == str(path)
+
+
+def test_bind_refuses_collisions() -> None:
+    spec = load_spec()
     with pytest.raises(ConformanceError, match="share GET"):
         bind(spec, {**DOCS, "getTemplates": DOCS["getConversations"]})
+
+
+def test_bind_keeps_each_operation_on_its_own_host() -> None:
+    bound = bind(
+        load_spec(), {**DOCS, "getTemplates": "https://other.example/t/:providerChannelId"}
+    )
+    assert bound["servers"] == [{"url": "https://example.com"}]
+    templates = bound["paths"]["/t/{providerChannelId}"]["get"]
+    assert templates["servers"] == [{"url": "https://other.example"}]

@@ -1,0 +1,168 @@
+"""Prove the suite: every rule is caught by a provider that breaks it, and conformant
+providers (the reference under several seeds, and a tolerant variant) are never flagged.
+
+The terminal summary prints the mutation score (see tests/conftest.py), and
+docs/rule-coverage.md is generated from the mutant catalogue (a test keeps it current).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conformance.ledger import FAILED, PASSED, WARNING
+from conformance.rules import CATALOGUE, RULES, Level
+from conformance.runner import RunOptions, run
+from tests.faults import FAULTS, Fault, _chain, before, provider, rewrite
+
+ROOT = Path(__file__).resolve().parents[1]
+COVERAGE = ROOT / "docs" / "rule-coverage.md"
+CAUGHT: dict[str, list[str]] = {}
+
+
+def statuses(report) -> dict[str, str]:
+    return {r.rule.id: r.status for r in report.results}
+
+
+def quick(profile: dict) -> None:
+    """Most mutants need no burst probe; retry_by ones keep it to meet 429s."""
+    profile.pop("rate_limit_probe", None)
+
+
+def run_fault(tmp_path: Path, fault: Fault, strict: bool = False):
+    needs_429 = fault.rule.startswith("error.retry-by")
+
+    def edit(profile: dict) -> None:
+        if not needs_429:
+            quick(profile)
+        if fault.profile_edit:
+            fault.profile_edit(profile)
+
+    with provider(tmp_path, fault.wrap, edit, manifest_edit=fault.manifest_edit) as (_, path):
+        options = {"timeout": fault.timeout, "fuzz": fault.fuzz, **fault.options}
+        return run(RunOptions(profile=path, seed=3, strict=strict, **options))
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+def test_mutant_is_caught_by_its_rule(tmp_path: Path, fault: Fault) -> None:
+    report = run_fault(tmp_path, fault)
+    assert any(f.rule == fault.rule for f in report.findings), report.findings[:3]
+    result = statuses(report)[fault.rule]
+    if RULES[fault.rule].level is Level.MUST:
+        assert result == FAILED and report.exit_code == 1
+    else:
+        must_failures = [r.rule.id for r in report.results if r.status == FAILED]
+        assert result == WARNING and must_failures == [] and report.exit_code == 0
+    CAUGHT.setdefault(fault.rule, []).append(fault.name)
+
+
+@pytest.mark.parametrize(
+    "fault", [f for f in FAULTS if RULES[f.rule].level is Level.SHOULD], ids=lambda f: f.name
+)
+def test_should_mutant_fails_under_strict(tmp_path: Path, fault: Fault) -> None:
+    report = run_fault(tmp_path, fault, strict=True)
+    assert report.verdict == "failed" and report.exit_code == 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_reference_has_zero_findings(tmp_path: Path, seed: int) -> None:
+    with provider(tmp_path) as (_, profile):
+        report = run(RunOptions(profile=profile, seed=seed, max_examples=10))
+    assert report.findings == [], [f.message for f in report.findings[:5]]
+    assert report.verdict == "certified"
+
+
+# -- a tolerant, conformant provider: different legal choices -----------------------------
+def _tolerant_body(environ, status, headers, body):
+    headers = [
+        (k, "application/json; charset=utf-8" if k.lower() == "content-type" else v)
+        for k, v in headers
+    ]
+    if not isinstance(body, dict):
+        return status, headers, body
+    body["x_vendor_trace"] = {"region": "eu"}  # extra unknown fields
+    if status == 429:  # retry_by without fractional seconds (rounded up)
+        moment = body["data"]["retry_by"]
+        seconds = int(moment[17:19]) + 1
+        body["data"]["retry_by"] = moment[:17] + (f"{seconds:02d}Z" if seconds < 60 else "59Z")
+    data = body.get("data")
+    for conversation in data if isinstance(data, list) else [data]:
+        if not isinstance(conversation, dict) or "participants" not in conversation:
+            continue
+        conversation["link"] = ""
+        conversation["x_vendor"] = True
+        for participant in conversation["participants"]:
+            # fetch_avatar stays where true: without it getSenderById is never exercised
+            for optional in ("avatar_url", "avatar_expires"):
+                participant.pop(optional, None)
+            if not participant.get("fetch_avatar"):
+                participant.pop("fetch_avatar", None)
+        for message in conversation.get("messages", []):
+            message.pop("reply_by", None)
+            for attachment in message.get("attachments", []):
+                for optional in ("name", "size", "preview_url"):
+                    attachment.pop(optional, None)
+        conversation["messages"].reverse()  # oldest first within a page
+        if conversation.get("next_messages_cursor"):
+            conversation["next_messages_cursor"] = "v2." + conversation["next_messages_cursor"]
+    additional = body.get("additional_data")
+    if isinstance(additional, dict) and additional.get("after"):
+        additional["after"] = "v2." + additional["after"]
+    if isinstance(additional, dict) and not additional.get("after"):
+        body.pop("additional_data")  # absent at the end instead of empty
+    return status, headers, body
+
+
+def _tolerant_request(environ: dict) -> None:
+    query = environ.get("QUERY_STRING", "")
+    query = re.sub(r"after=v2\.", "after=", query)
+    # invalid limits ignored (a valid 200) instead of refused
+    query = re.sub(
+        r"(conversations_limit|messages_limit)=(?!([1-9]\d{0,2}|1000)(&|$))[^&]*", "", query
+    )
+    environ["QUERY_STRING"] = query
+
+
+TOLERANT = _chain(before(_tolerant_request), rewrite(_tolerant_body))
+
+
+def test_tolerant_conformant_variant_is_certified(tmp_path: Path) -> None:
+    with provider(tmp_path, TOLERANT) as (_, profile):
+        report = run(RunOptions(profile=profile, seed=8, max_examples=10))
+    assert report.findings == [], [f.message for f in report.findings[:5]]
+    assert report.verdict == "certified"
+    assert all(r.status == PASSED for r in report.results)
+
+
+# -- the coverage table ------------------------------------------------------------------
+def coverage_markdown() -> str:
+    lines = [
+        "# Rule coverage",
+        "",
+        "Generated from `tests/faults.py` by `python -m tests.coverage`; a test fails when",
+        "it is stale or when a catalogue rule has no mutant. Each mutant is the reference",
+        "provider with one thing broken, and the test suite asserts the run names the rule.",
+        "",
+        "| rule | level | mutants that prove it fires |",
+        "|---|---|---|",
+    ]
+    for rule in CATALOGUE:
+        names = [f.name for f in FAULTS if f.rule == rule.id]
+        lines.append(f"| `{rule.id}` | {rule.level.value} | {'; '.join(names) or '**none**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_every_rule_has_a_mutant() -> None:
+    assert sorted(set(RULES) - {f.rule for f in FAULTS}) == []
+
+
+def test_coverage_table_is_current() -> None:
+    assert COVERAGE.read_text() == coverage_markdown(), "run: python -m tests.coverage"
+
+
+def test_mutant_names_are_unique() -> None:
+    assert len({f.name for f in FAULTS}) == len(FAULTS)
+    json.dumps([f.name for f in FAULTS])
