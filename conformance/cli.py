@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     run.add_argument(
+        "--insecure", action="store_true", help="do not verify the provider's TLS certificate"
+    )
+    run.add_argument("--ca-bundle", metavar="FILE", help="trust this CA bundle for TLS")
+    run.add_argument(
         "--baseline",
         metavar="OLD.json",
         help="fail only on regressions against this earlier report.json",
@@ -150,6 +154,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         only=args.only,
         workers=args.workers,
         fuzz=args.fuzz,
+        verify=False if args.insecure else (args.ca_bundle or True),
     )
     report = run(options, ProgressPrinter(quiet=args.quiet))
     data = report.to_dict()

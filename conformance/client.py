@@ -9,6 +9,7 @@ the profile's sandbox, and recording every exchange with credentials scrubbed ou
 from __future__ import annotations
 
 import base64
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -49,6 +50,11 @@ class ClientPolicy:
     post_conversation: str | None = None  # the sandbox conversation, if any
     post_channel: str | None = None
     delete_channel: str | None = None  # the disposable channel, if any
+    # All 429 waits of a run together: a provider whose retry_by is hours ahead cannot
+    # stretch the run beyond this; past it, 429s are judged but no longer waited for.
+    retry_budget: float = 60.0
+    # TLS: True (system CAs), False (--insecure) or a CA bundle path (--ca-bundle).
+    verify: bool | str = True
 
 
 @dataclass
@@ -80,6 +86,12 @@ class ProviderClient:
         self._credentials = credentials
         self._session = requests.Session()
         self._session.trust_env = False  # no proxies from the environment: talk to the manifest
+        self._session.verify = policy.verify
+        if policy.verify is False:  # the user opted in (--insecure); the report says so
+            import urllib3
+
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        self._waited = 0.0
         self._rate_lock = threading.Lock()
         self._next_slot = 0.0
         self._backoff_until = 0.0
@@ -180,12 +192,15 @@ class ProviderClient:
                 and response is not None
                 and response.status == 429
                 and attempts < self.policy.max_retries
+                and self._waited < self.policy.retry_budget
             ):
                 return exchange
             attempts += 1
-            self._back_off(self.retry_wait(response))
+            wait = min(self.retry_wait(response), self.policy.retry_budget - self._waited)
+            self._waited += wait
+            self._back_off(wait)
             if not paced:
-                time.sleep(self.retry_wait(response))
+                time.sleep(wait)
 
     def _prepare(
         self,
@@ -269,11 +284,23 @@ class ProviderClient:
             )
         except requests.RequestException as exc:
             return Exchange(operation, request, None, f"connection: {_reason(exc)}", phase, context)
+        # A hard deadline for the body: a provider dripping bytes keeps every single read
+        # under the socket timeout, so only cutting the connection ends it in time.
+        watchdog = threading.Timer(
+            max(0.0, started + self.policy.timeout - time.monotonic()) + 0.5, _cut, [response]
+        )
+        watchdog.daemon = True
+        watchdog.start()
         try:
             body, truncated, timed_out = self._read_body(response, started)
-        except requests.RequestException as exc:
-            return Exchange(operation, request, None, f"connection: {_reason(exc)}", phase, context)
+        except (requests.RequestException, OSError, ValueError) as exc:
+            if time.monotonic() - started >= self.policy.timeout:
+                error = f"timeout: body not complete within {self.policy.timeout:g} s"
+            else:
+                error = f"connection: {_reason(exc)}"
+            return Exchange(operation, request, None, error, phase, context)
         finally:
+            watchdog.cancel()
             response.close()
         elapsed = time.monotonic() - started
         recorded = RecordedResponse(
@@ -331,6 +358,19 @@ class ProviderClient:
                 value = value.replace(secret, REDACTED)
             cleaned[key] = value
         return cleaned
+
+
+def _cut(response: requests.Response) -> None:
+    """Unblock a read stuck on a provider that never finishes its body."""
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        else:
+            response.raw.close()
+    except OSError:
+        pass
 
 
 def _reason(exc: Exception) -> str:

@@ -95,22 +95,34 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def read_manifest_bytes(source: str, *, timeout: float = 10.0) -> bytes:
+def read_manifest_bytes(source: str, *, timeout: float = 10.0, verify: bool | str = True) -> bytes:
     """The manifest's bytes from a path or an http(s) URL; any failure is one clear line."""
     if source.startswith(("http://", "https://")):
         import requests
 
         try:
-            response = requests.get(source, timeout=timeout, allow_redirects=False)
+            with requests.get(
+                source, timeout=timeout, allow_redirects=False, stream=True, verify=verify
+            ) as response:
+                if response.status_code != 200:
+                    raise ConformanceError(
+                        f"fetching manifest gave HTTP {response.status_code}", where=source
+                    )
+                data = b""
+                for chunk in response.iter_content(65536):
+                    data += chunk
+                    if len(data) > _MAX_MANIFEST_BYTES:
+                        break
+                return data
+        except requests.exceptions.SSLError:
+            raise ConformanceError(
+                "TLS certificate not trusted (use --ca-bundle FILE, or --insecure)",
+                where=source,
+            ) from None
         except requests.RequestException as exc:
             raise ConformanceError(
                 f"cannot fetch manifest: {type(exc).__name__}", where=source
             ) from None
-        if response.status_code != 200:
-            raise ConformanceError(
-                f"fetching manifest gave HTTP {response.status_code}", where=source
-            )
-        return response.content[: _MAX_MANIFEST_BYTES + 1]
     path = Path(source)
     try:
         with path.open("rb") as handle:
@@ -147,14 +159,21 @@ def parse_manifest(data: bytes, source: str) -> Manifest:
     return Manifest(source, raw, endpoints, hashlib.sha256(data).hexdigest())
 
 
-def load_manifest(source: str | Path, *, timeout: float = 10.0) -> Manifest:
+def load_manifest(
+    source: str | Path, *, timeout: float = 10.0, verify: bool | str = True
+) -> Manifest:
     source = str(source)
-    return parse_manifest(read_manifest_bytes(source, timeout=timeout), source)
+    return parse_manifest(read_manifest_bytes(source, timeout=timeout, verify=verify), source)
 
 
 def _is_absolute(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and (
+            parts.port is None or parts.port > 0
+        )
+    except ValueError:  # e.g. an unbalanced "[" or a non-numeric port
+        return False
 
 
 def lint(manifest: Manifest) -> list[Finding]:

@@ -54,6 +54,8 @@ class RunOptions:
     fuzz: bool = True
     retry_cap: float = 30.0
     body_cap: int = 10 * 1024 * 1024
+    retry_budget: float = 60.0
+    verify: bool | str = True  # False with --insecure, a path with --ca-bundle
 
 
 @dataclass
@@ -69,7 +71,7 @@ class Target:
 def build_target(profile_path: str | Path, options: RunOptions) -> Target:
     profile = load_profile(profile_path)
     spec = load_spec(options.spec)
-    manifest = load_manifest(profile.manifest, timeout=options.timeout)
+    manifest = load_manifest(profile.manifest, timeout=options.timeout, verify=options.verify)
     if not manifest.endpoints:
         problems = "; ".join(f.message for f in lint(manifest)) or "no usable endpoints"
         raise ConformanceError(f"manifest cannot be bound: {problems}", where=manifest.source)
@@ -134,6 +136,8 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
         timeout=options.timeout,
         body_cap=options.body_cap,
         retry_cap=options.retry_cap,
+        retry_budget=options.retry_budget,
+        verify=options.verify,
         rate=options.rate,
         post_channel=profile.channel,
         post_conversation=profile.sandbox.conversation if profile.sandbox else None,
@@ -150,6 +154,8 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
         first = session.call("getConversations", "setup")
         if first is None or first.response is None:
             why = first.error if first is not None else "getConversations not callable"
+            if why and "SSLError" in why:
+                why += " (use --ca-bundle FILE, or --insecure)"
             return _finish(
                 ledger,
                 options,

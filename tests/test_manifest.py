@@ -6,9 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conformance.errors import ConformanceError
-from conformance.manifest import EndpointTemplate, capability_findings, lint, load_manifest
+from conformance.manifest import (
+    EndpointTemplate,
+    capability_findings,
+    lint,
+    load_manifest,
+    parse_manifest,
+)
 
 DOCS = Path(__file__).parent / "data" / "docs-manifest.json"
 
@@ -135,3 +143,60 @@ def test_capability_endpoints_follow_what_the_data_needs(tmp_path: Path) -> None
     assert (
         capability_findings(manifest, avatar_flags=False, templates=False, link_expires=False) == []
     )
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda c: (
+        st.lists(c, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                ["version", "endpoints", "getConversations", "postMessage", "getMessageById"]
+            )
+            | st.text(max_size=8),
+            c,
+            max_size=5,
+        )
+    ),
+    max_leaves=25,
+)
+URLISH = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        lambda host, path: f"https://{host}/{path}",
+        st.text(max_size=15),
+        st.text(alphabet=":{}/abcdefghijklmnopqrstuvwxyzIC", max_size=40),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        JSONISH.map(lambda v: json.dumps(v).encode()),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "getConversations",
+                    "getConversationById",
+                    "postMessage",
+                    "getSenderById",
+                    "getMessageById",
+                    "x",
+                ]
+            ),
+            URLISH,
+        ).map(lambda e: json.dumps({"version": "v202101", "endpoints": e}).encode()),
+    )
+)
+def test_garbage_manifests_only_ever_raise_our_error(data: bytes) -> None:
+    try:
+        manifest = parse_manifest(data, "garbage.json")
+    except ConformanceError as exc:
+        assert "\n" not in str(exc)
+        return
+    for finding in lint(manifest):
+        assert finding.rule.startswith("manifest.")
+    for endpoint in manifest.endpoints.values():
+        endpoint.url(**{name: "x/y" for name in endpoint.variables})

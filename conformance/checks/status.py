@@ -33,6 +33,16 @@ def check_documented(exchange: Exchange, ctx: CheckContext) -> list[Finding] | N
 def check_no_server_error(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
     response = exchange.response
     if response is None:
+        # A connection the provider broke (reset, refused mid-run) failed on its side.
+        if exchange.error and exchange.error.startswith("connection"):
+            return [
+                Finding(
+                    "status.no-server-error",
+                    f"no response: {exchange.error}",
+                    exchange.operation,
+                    exchange,
+                )
+            ]
         return None
     if response.status < 500:
         return []

@@ -62,3 +62,10 @@ def test_valid_credentials_never_get_401(ctx) -> None:
         )
         is None
     )
+
+
+def test_broken_connection_is_a_server_failure(ctx) -> None:
+    broken = exchange(no_response=True, error="connection: ConnectionResetError: reset by peer")
+    assert rules(status.check_no_server_error(broken, ctx)) == ["status.no-server-error"]
+    timed_out = exchange(no_response=True, error="timeout: no response within 10 s")
+    assert status.check_no_server_error(timed_out, ctx) is None
