@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-fuzz", dest="fuzz", action="store_false", help="skip the property-based phase"
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    run.add_argument("--verbose", "-v", action="count", default=0, help="also show every request")
     run.add_argument(
         "--insecure", action="store_true", help="do not verify the provider's TLS certificate"
     )
@@ -136,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.baseline import load_report
-    from conformance.console import ProgressPrinter, summary
+    from conformance.console import progress_for, summary
     from conformance.render import write_all
     from conformance.report import apply_baseline, ensure_writable, exit_code_of
     from conformance.runner import RunOptions, run
@@ -156,7 +157,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         fuzz=args.fuzz,
         verify=False if args.insecure else (args.ca_bundle or True),
     )
-    report = run(options, ProgressPrinter(quiet=args.quiet))
+    progress = progress_for(quiet=args.quiet, verbose=args.verbose)
+    try:
+        report = run(options, progress)
+    finally:
+        progress.close()
     data = report.to_dict()
     if baseline is not None:
         data = apply_baseline(data, baseline, args.baseline)

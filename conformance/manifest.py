@@ -169,8 +169,10 @@ def load_manifest(
 def _is_absolute(url: str) -> bool:
     try:
         parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and bool(parts.hostname) and (
-            parts.port is None or parts.port > 0
+        return (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and (parts.port is None or parts.port > 0)
         )
     except ValueError:  # e.g. an unbalanced "[" or a non-numeric port
         return False

@@ -131,6 +131,7 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
         ledger.record(found, checked)
 
     recorder.listeners.append(judge_exchange)
+    recorder.listeners.append(lambda exchange: emit("request", _describe_request(exchange)))
     profile = target.profile
     policy = ClientPolicy(
         timeout=options.timeout,
@@ -171,6 +172,7 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
         for name, step in _plan(target, options, session):
             began = time.monotonic()
             before = len(recorder.exchanges)
+            emit("step", name.replace(":", ": "))
             try:
                 step()
             except Exception as exc:  # noqa: BLE001 - a suite bug must not lose the report
@@ -185,6 +187,12 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
     finally:
         client.close()
     return _finish(ledger, options, seed, meta, phases, clock, recorder, target, session)
+
+
+def _describe_request(exchange: Exchange) -> str:
+    """One line per request for -v: method, URL and what came back."""
+    outcome = exchange.response.status if exchange.response is not None else exchange.error
+    return f"{exchange.request.method} {exchange.request.url[:160]} -> {outcome}"
 
 
 def _plan(
