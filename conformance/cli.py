@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+import conformance
 from conformance import __version__
 from conformance.errors import EXIT_USAGE, ConformanceError
 
@@ -85,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("new", metavar="NEW.json")
     compare.add_argument("--json", action="store_true", help="machine-readable output")
 
+    init = sub.add_parser("init", help="write a commented profile template")
+    init.add_argument("--manifest", metavar="URL_OR_FILE", help="the provider's manifest")
+    init.add_argument("--channel", help="a providerChannelId with conversations")
+    init.add_argument("-o", "--output", default="profile.yaml", help="default profile.yaml")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -140,26 +147,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     from conformance.console import progress_for, summary
     from conformance.render import write_all
     from conformance.report import apply_baseline, ensure_writable, exit_code_of
-    from conformance.runner import RunOptions, run
 
     ensure_writable(args.report_dir)
     baseline = load_report(args.baseline) if args.baseline else None
-    options = RunOptions(
-        profile=args.profile,
-        seed=args.seed,
-        max_examples=args.max_examples,
-        strict=args.strict,
-        timeout=args.timeout,
-        rate=args.rate,
-        spec=args.spec,
-        only=args.only,
-        workers=args.workers,
-        fuzz=args.fuzz,
-        verify=False if args.insecure else (args.ca_bundle or True),
-    )
     progress = progress_for(quiet=args.quiet, verbose=args.verbose)
     try:
-        report = run(options, progress)
+        report = conformance.run(
+            args.profile,
+            progress=progress,
+            seed=args.seed,
+            max_examples=args.max_examples,
+            strict=args.strict,
+            timeout=args.timeout,
+            rate=args.rate,
+            spec=args.spec,
+            only=args.only,
+            workers=args.workers,
+            fuzz=args.fuzz,
+            verify=False if args.insecure else (args.ca_bundle or True),
+        )
     finally:
         progress.close()
     data = report.to_dict()
@@ -197,6 +203,23 @@ def cmd_diff(args: argparse.Namespace) -> int:
     result = diff(load_report(args.old), load_report(args.new))
     print(json.dumps(result.to_dict(), indent=2) if args.json else render_diff(result))
     return 1 if result.regressed else 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from conformance.init import write_profile
+
+    path, discovered = write_profile(Path(args.output), args.manifest, args.channel, args.force)
+    print(
+        f"wrote {path}"
+        + (
+            " (sandbox ids discovered from the provider)"
+            if discovered
+            else "; fill in the placeholders"
+        )
+    )
+    return 0
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -252,6 +275,7 @@ COMMANDS = {
     "serve-reference": cmd_serve_reference,
     "report": cmd_report,
     "diff": cmd_diff,
+    "init": cmd_init,
 }
 
 

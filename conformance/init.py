@@ -1,0 +1,122 @@
+"""`messaging-conformance init`: a commented profile to start from.
+
+When the manifest and credentials are at hand (PIPEDRIVE_CLIENT_ID and
+PIPEDRIVE_CLIENT_SECRET in the environment, and --channel), it asks the provider for a
+conversation and fills in the sandbox ids; otherwise it leaves clear placeholders. It never
+overwrites a file unless told to (--force).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.errors import ConformanceError
+
+TEMPLATE = """\
+# messaging-conformance profile: which provider to certify, and where it may write.
+# Values like ${{VAR}} are read from the environment when the suite runs.
+
+# The manifest the provider registered in Pipedrive's Developer Hub: a file (relative to this
+# profile) or an http(s) URL.
+manifest: {manifest}
+
+# The app's OAuth client credentials, sent as HTTP Basic auth on every request.
+credentials:
+  client_id: ${{PIPEDRIVE_CLIENT_ID}}
+  client_secret: ${{PIPEDRIVE_CLIENT_SECRET}}
+
+# A providerChannelId (your own channel id) that has conversations. Required.
+channel: {channel}
+
+# Where postMessage may write: a conversation of that channel kept for testing, who speaks
+# in it (the source_user) and to whom (the end_user). Without it, post rules are SKIPPED.
+{sandbox}
+
+# The only channel deleteChannelById may delete. Without it, delete.channel is SKIPPED.
+# disposable_channel: my-test-channel-to-delete
+
+# Channels set up to answer 401 ACCOUNT_SUSPENDED and 403 FORBIDDEN.
+# fixtures: {{suspended_channel: ..., forbidden_channel: ...}}
+
+# A burst to meet your rate limit (a 429 with retry_by is then judged).
+rate_limit_probe: {{requests: 120, seconds: 1}}
+"""
+
+
+def discover(
+    manifest: str, channel: str, client_id: str, secret: str, timeout: float = 10.0
+) -> dict[str, str] | None:
+    """A conversation of the channel with its source_user and end_user, if the provider says."""
+    from conformance.client import ClientPolicy, ProviderClient
+    from conformance.manifest import load_manifest
+    from conformance.profile import Credentials, Secret
+
+    loaded = load_manifest(manifest, timeout=timeout)
+    client = ProviderClient(
+        loaded, Credentials(client_id, Secret(secret)), ClientPolicy(timeout=timeout)
+    )
+    try:
+        exchange = client.send(
+            "getConversations",
+            {"providerChannelId": channel},
+            query={"conversations_limit": 5, "messages_limit": 1},
+        )
+    finally:
+        client.close()
+    if (
+        exchange.response is None
+        or exchange.response.status != 200
+        or not exchange.response.is_json
+    ):
+        return None
+    body: Any = exchange.response.json()
+    for conversation in body.get("data") or [] if isinstance(body, dict) else []:
+        people = {
+            p.get("role"): p.get("id")
+            for p in conversation.get("participants") or []
+            if isinstance(p, dict)
+        }
+        if conversation.get("id") and people.get("source_user") and people.get("end_user"):
+            return {
+                "conversation": str(conversation["id"]),
+                "sender": str(people["source_user"]),
+                "recipient": str(people["end_user"]),
+            }
+    return None
+
+
+def write_profile(
+    path: Path, manifest: str | None, channel: str | None, force: bool = False
+) -> tuple[Path, bool]:
+    """Write the template; returns the path and whether sandbox ids were discovered."""
+    if path.exists() and not force:
+        raise ConformanceError("file exists; pass --force to overwrite it", where=str(path))
+    sandbox_ids = None
+    client_id = os.environ.get("PIPEDRIVE_CLIENT_ID")
+    secret = os.environ.get("PIPEDRIVE_CLIENT_SECRET")
+    if manifest and channel and client_id and secret:
+        try:
+            sandbox_ids = discover(manifest, channel, client_id, secret)
+        except ConformanceError:
+            sandbox_ids = None
+    if sandbox_ids:
+        sandbox = "sandbox: " + yaml.safe_dump(sandbox_ids, default_flow_style=True).strip()
+    else:
+        sandbox = "# sandbox: {conversation: ..., sender: ..., recipient: ...}"
+    text = TEMPLATE.format(
+        manifest=json.dumps(manifest or "manifest.json"),
+        channel=json.dumps(channel) if channel else "REPLACE-with-a-providerChannelId",
+        sandbox=sandbox,
+    )
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConformanceError(
+            f"cannot write profile: {exc.strerror or exc}", where=str(path)
+        ) from None
+    return path, bool(sandbox_ids)
