@@ -12,6 +12,7 @@ import base64
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,15 +60,24 @@ class ClientPolicy:
 
 @dataclass
 class Recorder:
-    """Every exchange of the run, in order; thread-safe because fuzzing may use threads."""
+    """Hands every exchange to the listeners (the checks) and counts them; thread-safe.
 
-    exchanges: list[Exchange] = field(default_factory=list)
+    Only the most recent exchanges are kept: a run's memory must not grow with its length
+    (findings keep the exchanges they need).
+    """
+
+    keep: int = 100
+    count: int = 0
     listeners: list[Callable[[Exchange], None]] = field(default_factory=list)
+    exchanges: deque[Exchange] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, exchange: Exchange) -> None:
         with self._lock:
+            self.count += 1
             self.exchanges.append(exchange)
+            while len(self.exchanges) > self.keep:
+                self.exchanges.popleft()
         for listener in self.listeners:
             listener(exchange)
 

@@ -8,13 +8,17 @@ the run `incomplete`; a failed SHOULD warns (and fails under --strict).
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from conformance.model import Finding
 from conformance.rules import CATALOGUE, Level, Rule
 
+# Findings beyond this many per rule drop their exchange: the report lists only the first ones,
+# and a systematically broken provider must not make the run's memory grow without bound.
+EXCHANGES_PER_RULE = 25
 PASSED, FAILED, WARNING, SKIPPED = "passed", "failed", "warning", "skipped"
 CERTIFIED, INCOMPLETE, FAILED_VERDICT = "certified", "incomplete", "failed"
 
@@ -36,6 +40,8 @@ class Ledger:
     checked: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     skips: dict[str, str] = field(default_factory=dict)
+    first_finding_at: float | None = None  # time.monotonic() of the first finding
+    per_rule: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, findings: Iterable[Finding], checked: Iterable[str] = ()) -> None:
@@ -45,6 +51,12 @@ class Ledger:
                     self.checked[rule_id] += 1
             for finding in findings:
                 if finding.rule in self.selected:
+                    if self.first_finding_at is None:
+                        self.first_finding_at = time.monotonic()
+                    self.per_rule[finding.rule] += 1
+                    if self.per_rule[finding.rule] > EXCHANGES_PER_RULE:
+                        # counted and kept, but without its request and response bodies
+                        finding = replace(finding, exchange=None)
                     self.findings.append(finding)
                     self.checked[finding.rule] += 0  # a finding implies it was checked
 

@@ -14,12 +14,12 @@ from typing import Any
 from conformance import __version__
 from conformance.curl import curl
 from conformance.errors import ConformanceError
-from conformance.ledger import RuleResult
+from conformance.ledger import EXCHANGES_PER_RULE, RuleResult
 from conformance.model import Exchange, Finding
 
 SCHEMA_VERSION = 1
 BODY_EXCERPT = 2000
-FINDINGS_PER_RULE = 25
+FINDINGS_PER_RULE = EXCHANGES_PER_RULE  # the report lists the findings that kept their exchange
 
 
 @dataclass

@@ -149,6 +149,8 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
     meta = dict(target.meta)
     meta["started_at"] = started.isoformat(timespec="seconds").replace("+00:00", "Z")
     phases: dict[str, float] = {}
+    phase_requests: dict[str, int] = {}
+    meta["phase_requests"] = phase_requests
     suite_errors: list[str] = []
     meta["suite_errors"] = suite_errors
     try:
@@ -171,7 +173,7 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
             )
         for name, step in _plan(target, options, session):
             began = time.monotonic()
-            before = len(recorder.exchanges)
+            before = recorder.count
             emit("step", name.replace(":", ": "))
             try:
                 step()
@@ -180,10 +182,8 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
                 suite_errors.append(note)
                 emit("error", f"suite error in {note} (rules it would judge stay unexercised)")
             phases[name] = round(time.monotonic() - began, 3)
-            emit(
-                name.split(":")[0],
-                f"{name.split(':')[-1]}: {len(recorder.exchanges) - before} requests",
-            )
+            phase_requests[name] = recorder.count - before
+            emit(name.split(":")[0], f"{name.split(':')[-1]}: {phase_requests[name]} requests")
     finally:
         client.close()
     return _finish(ledger, options, seed, meta, phases, clock, recorder, target, session)
@@ -259,7 +259,10 @@ def _finish(
     meta = {
         **meta,
         "duration_s": round(time.monotonic() - clock, 3),
-        "requests": len(recorder.exchanges),
+        "requests": recorder.count,
+        "first_finding_s": None
+        if ledger.first_finding_at is None
+        else round(ledger.first_finding_at - clock, 3),
         "phases": phases,
         "options": {
             "max_examples": options.max_examples,

@@ -215,3 +215,19 @@ def test_rate_cap_paces_requests(provider) -> None:
     for _ in range(6):
         client.send("getConversations", {"providerChannelId": "ch"})
     assert time.monotonic() - started >= 5 / 20 * 0.9
+
+
+def test_recorder_counts_everything_but_keeps_only_the_latest() -> None:
+    """Memory stays flat over a long run: the checks see each exchange as it happens."""
+    from conformance.client import Recorder
+    from conformance.model import Exchange, RecordedRequest
+
+    heard: list[Exchange] = []
+    recorder = Recorder(keep=3, listeners=[heard.append])
+    sent = [
+        Exchange("getTemplates", RecordedRequest("GET", f"http://p/{i}"), None) for i in range(10)
+    ]
+    for exchange in sent:
+        recorder.add(exchange)
+    assert recorder.count == 10 and heard == sent
+    assert list(recorder.exchanges) == sent[-3:]

@@ -49,3 +49,17 @@ def test_only_selected_rules_are_judged() -> None:
     assert results["error.envelope"].status == "passed"
     assert results["status.documented"].status == "skipped"
     assert results["status.documented"].reason == "not selected (--only)"
+
+
+def test_findings_past_the_per_rule_cap_are_counted_without_their_exchange() -> None:
+    """A provider broken on every response must not grow the run's memory with its bodies."""
+    from conformance.ledger import EXCHANGES_PER_RULE
+    from conformance.model import Exchange, RecordedRequest
+
+    exchange = Exchange("getTemplates", RecordedRequest("GET", "http://p/x"), None)
+    ledger = exercised_everything()
+    ledger.record(Finding("error.envelope", f"n{i}", exchange=exchange) for i in range(60))
+    kept = [f for f in ledger.findings if f.exchange is not None]
+    assert len(ledger.findings) == 60 and len(kept) == EXCHANGES_PER_RULE
+    assert [f.message for f in kept] == [f"n{i}" for i in range(EXCHANGES_PER_RULE)]
+    assert ledger.first_finding_at is not None

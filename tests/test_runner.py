@@ -41,6 +41,10 @@ def test_default_run_certifies_the_reference_with_every_rule_passed() -> None:
     assert set(statuses(report).values()) == {PASSED}
     assert {r.rule.id for r in report.results} == set(RULES)
     assert all(r.checked > 0 for r in report.results)
+    # every request is accounted to a phase (plus the one reachability call before them)
+    assert sum(report.meta["phase_requests"].values()) + 1 == report.meta["requests"]
+    assert report.meta["phase_requests"]["fuzzing:generated requests"] > 0
+    assert report.meta["first_finding_s"] is None
 
 
 def test_same_seed_same_results(tmp_path: Path) -> None:
@@ -58,6 +62,7 @@ def test_same_seed_same_results(tmp_path: Path) -> None:
     first, second = reports
     assert statuses(first) == statuses(second)
     assert findings_of(first) == findings_of(second) and findings_of(first)
+    assert 0 < first.meta["first_finding_s"] <= first.meta["duration_s"]
 
 
 def test_should_failure_fails_only_under_strict(tmp_path: Path) -> None:
