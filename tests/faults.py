@@ -171,7 +171,11 @@ def _delete_does_nothing(environ: dict) -> None:
 
 
 def _delete_ok(environ, status, headers, body):
-    if path(environ).endswith("/templates") and environ.get("conformance.was_delete"):
+    if (
+        path(environ).endswith("/templates")
+        and environ.get("conformance.was_delete")
+        and status == 200
+    ):
         return 200, headers, {"success": True}
     return status, headers, body
 

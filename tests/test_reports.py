@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 
 from conformance.reference import ReferenceConfig
 from conformance.rules import RULES
+from tests.commands import cli
 from tests.faults import FAULTS, _chain, provider, rewrite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,17 +23,6 @@ SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
 TOKEN = base64.b64encode(b"reference-client:reference-secret").decode()
 UNLIMITED = ReferenceConfig(rate_limit=None)
 HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "conformance", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
 
 
 def hostile_and_echoing(environ, status, headers, body):

@@ -39,6 +39,7 @@ class ReferenceConfig:
     client_id: str = "reference-client"
     client_secret: str = "reference-secret"
     rate_limit: int | None = 50  # requests per second per channel; None or 0 disables
+    conversations: int = 48  # in the main channel (the benchmark scales it)
 
 
 class Refusal(Exception):
@@ -64,7 +65,7 @@ def error_response(
 def create_app(config: ReferenceConfig | None = None) -> Flask:
     """A fresh provider with fresh seeded state."""
     config = config or ReferenceConfig()
-    state = State(config.rate_limit)
+    state = State(config.rate_limit, config.conversations)
     app = Flask("conformance.reference")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["reference_state"] = state

@@ -113,10 +113,10 @@ def _conversation(number: int, messages: int, rng: random.Random) -> dict[str, A
     }
 
 
-def build_channels() -> dict[str, dict[str, Any]]:
+def build_channels(conversations: int = 48) -> dict[str, dict[str, Any]]:
     """Fresh, deterministic data: channel id -> {status, conversations, templates}."""
     rng = random.Random(SEED)
-    main = [_conversation(n, 75 if n == 1 else 1 + n % 6, rng) for n in range(1, 49)]
+    main = [_conversation(n, 75 if n == 1 else 1 + n % 6, rng) for n in range(1, conversations + 1)]
     disposable = [_conversation(n, 2, rng) for n in (901, 902)]
     templates = [
         {"id": f"tpl-{i}", "name": name, "content": content, "language": lang}

@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests per second per channel (0 disables; default 50)",
     )
     parser.add_argument(
+        "--conversations", type=int, default=48, help="conversations in ref-main (default 48)"
+    )
+    parser.add_argument(
         "--profile",
         default="reports/reference-profile.yaml",
         help="where to write a ready profile for `run --profile`",
@@ -31,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = ReferenceConfig(args.client_id, args.client_secret, args.rate_limit or None)
+    config = ReferenceConfig(
+        args.client_id, args.client_secret, args.rate_limit or None, args.conversations
+    )
     try:
         server = ReferenceServer(config, host=args.host, port=args.port, quiet=False)
     except OSError as exc:

@@ -65,8 +65,8 @@ class RateLimiter:
 
 
 class State:
-    def __init__(self, rate_limit: int | None = 50) -> None:
-        self.channels: dict[str, dict[str, Any]] = build_channels()
+    def __init__(self, rate_limit: int | None = 50, conversations: int = 48) -> None:
+        self.channels: dict[str, dict[str, Any]] = build_channels(conversations)
         self.limiter = RateLimiter(rate_limit)
         self.lock = threading.RLock()
         self._ids = itertools.count(1)

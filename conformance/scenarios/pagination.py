@@ -13,7 +13,7 @@ from conformance.checks.text import excerpt
 from conformance.model import Exchange, Finding
 from conformance.scenarios.session import Session, data_of
 
-PAGE_BUDGET = 200
+PAGE_BUDGET = 1000  # pages of one walk: 30,000 conversations at the default limit
 PHASE = "scenarios"
 
 
@@ -36,10 +36,10 @@ def next_cursor(body_after: Any) -> str | None:
     return body_after if isinstance(body_after, str) and body_after else None
 
 
-def walk_conversations(session: Session, limit: int | None) -> Walk:
+def walk_conversations(session: Session, limit: int | None, budget: int = PAGE_BUDGET) -> Walk:
     walk = Walk(limit)
     after: str | None = None
-    while walk.pages < PAGE_BUDGET:
+    while walk.pages < budget:
         query: dict[str, Any] = {} if limit is None else {"conversations_limit": limit}
         if after is not None:
             query["after"] = after
@@ -130,10 +130,14 @@ def conversations(session: Session) -> None:
     base = walk_conversations(session, None)
     ledger.check("pagination.cursor-walk", judge_conversation_walk(base, None))
     reference = set(base.ids) if base.ended and not base.broken and not base.aborted else None
-    for limit in (1, 7):
+    # Small pages cost a request each: a limit of 1 only for small channels, and each walk's
+    # budget follows from how many conversations the first walk found (plus slack).
+    limits = (1, 7) if len(base.ids) <= 100 else (7,)
+    for limit in limits:
         if base.pages == 1 and len(base.ids) <= limit:
             continue
-        walk = walk_conversations(session, limit)
+        budget = -(-len(base.ids) // limit) + 5 if reference is not None else PAGE_BUDGET
+        walk = walk_conversations(session, limit, min(budget, PAGE_BUDGET))
         ledger.check("pagination.cursor-walk", judge_conversation_walk(walk, reference))
 
 

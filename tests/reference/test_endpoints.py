@@ -285,3 +285,20 @@ def test_reference_does_not_import_the_suite_s_judgement() -> None:
                 ), source
                 if node.module.startswith("conformance"):
                     assert node.module.startswith("conformance.reference"), source
+
+
+def test_channel_size_is_configurable() -> None:
+    """The benchmark scales the main channel; a walk of it must see exactly that many."""
+    with ReferenceServer(ReferenceConfig(rate_limit=None, conversations=130)) as server:
+        from tests.reference.conftest import Api
+
+        api = Api(server)
+        seen, after = [], None
+        while True:
+            params = {"conversations_limit": 50, **({"after": after} if after else {})}
+            body = api.get(f"{MAIN_CHANNEL}/conversations", **params).json()
+            seen += [c["id"] for c in body["data"]]
+            after = body["additional_data"]["after"]
+            if not after:
+                break
+        assert len(seen) == len(set(seen)) == 130
