@@ -85,18 +85,37 @@ def _strategy(session: Session, api_operation: Any, operation: str, mode: Any) -
     return st.one_of(real_ids, generated)
 
 
+# Hypothesis draws larger, costlier examples the further a run goes, so one run of N examples
+# costs more than N/50 runs of 50 (measured: 14 ms against 9 ms per case at N=200). Batches
+# of this size, each with its own seed, keep the cost per case flat as --max-examples grows.
+BATCH = 50
+
+
 def _run(session: Session, operation: str, mode: str, strategy: Any, options: FuzzOptions) -> int:
+    sent = 0
+    remaining, batch = options.max_examples, 0
+    while remaining > 0:
+        size = min(BATCH, remaining)
+        sent += _batch(session, operation, mode, strategy, size, options.seed + batch)
+        remaining -= size
+        batch += 1
+    return sent
+
+
+def _batch(
+    session: Session, operation: str, mode: str, strategy: Any, examples: int, batch_seed: int
+) -> int:
     sent = [0]
 
     @settings(
-        max_examples=options.max_examples,
+        max_examples=examples,
         database=None,
         deadline=None,
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
         print_blob=False,
     )
-    @seed(options.seed)
+    @seed(batch_seed)
     @given(strategy)
     def one(drawn: tuple[Any, bool]) -> None:
         case, real_ids = drawn
