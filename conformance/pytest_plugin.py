@@ -5,11 +5,20 @@ the certification runs once, lazily, when the first rule item runs, through the 
 `conformance.run` the CLI uses. Skipped rules are pytest skips with the reason; failed rules
 fail with their findings and curl lines; SHOULD warnings pass with a warning (fail under
 --conformance-strict).
+
+Under pytest-xdist (`-n N`) the certification still runs exactly once: in the controller,
+before the workers start, and the workers read its report. A run per worker would post to
+the sandbox and delete the disposable channel once per worker, and every run after the first
+would then fail deleteChannelById on a channel that is already gone.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,8 +50,35 @@ class ConformanceWarning(UserWarning):
     """A SHOULD rule the provider does not follow."""
 
 
+WORKER_REPORT = "messaging_conformance_report"  # key in xdist's workerinput
+
+
+def _certify(config: pytest.Config) -> dict[str, Any]:
+    """The run, through the same `conformance.run` as the CLI; a bad input becomes `error`."""
+    import conformance
+    from conformance.errors import ConformanceError
+
+    profile = config.getoption("--conformance-profile")
+    try:
+        report = conformance.run(
+            profile=None if profile == "reference" else profile,
+            seed=config.getoption("--conformance-seed"),
+            max_examples=config.getoption("--conformance-max-examples"),
+            strict=config.getoption("--conformance-strict"),
+        )
+    except ConformanceError as exc:
+        return {"error": str(exc)}
+    data = report.to_dict()
+    folder = config.getoption("--conformance-report-dir")
+    if folder:
+        from conformance.render import write_all
+
+        write_all(data, folder)
+    return data
+
+
 class _Certification:
-    """The one run shared by all rule items of a session."""
+    """The one run shared by all rule items of a session (or, under xdist, of all workers)."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -50,22 +86,30 @@ class _Certification:
 
     def data(self) -> dict[str, Any]:
         if self._data is None:
-            import conformance
-
-            profile = self.config.getoption("--conformance-profile")
-            report = conformance.run(
-                profile=None if profile == "reference" else profile,
-                seed=self.config.getoption("--conformance-seed"),
-                max_examples=self.config.getoption("--conformance-max-examples"),
-                strict=self.config.getoption("--conformance-strict"),
-            )
-            self._data = report.to_dict()
-            folder = self.config.getoption("--conformance-report-dir")
-            if folder:
-                from conformance.render import write_all
-
-                write_all(self._data, folder)
+            shared = getattr(self.config, "workerinput", {}).get(WORKER_REPORT)
+            if shared is not None:
+                self._data = json.loads(Path(shared).read_text(encoding="utf-8"))
+            else:
+                self._data = _certify(self.config)
         return self._data
+
+
+_shared_report = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: certify once, before the first worker starts, and hand it the report."""
+    config = node.config
+    if not config.getoption("--conformance-profile"):
+        return
+    if _shared_report not in config.stash:
+        folder = tempfile.mkdtemp(prefix="messaging-conformance-")
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+        path = Path(folder) / "report.json"
+        path.write_text(json.dumps(_certify(config)), encoding="utf-8")
+        config.stash[_shared_report] = str(path)
+    node.workerinput[WORKER_REPORT] = config.stash[_shared_report]
 
 
 class RuleItem(pytest.Item):

@@ -65,6 +65,51 @@ def test_pytest_plugin_one_item_per_rule(pytester: pytest.Pytester, tmp_path) ->
     assert all(rule in junit for rule in RULES)
 
 
+def test_pytest_plugin_under_xdist_certifies_once(pytester: pytest.Pytester, tmp_path) -> None:
+    """Two workers share one run: one delete, one set of posts, and no false delete failure."""
+    requests: list[tuple[str, str]] = []
+
+    def count(app):
+        def middleware(environ, start_response):
+            requests.append((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+            return app(environ, start_response)
+
+        return middleware
+
+    unlimited = ReferenceConfig(rate_limit=None)
+    with provider(tmp_path, count, lambda p: p.pop("rate_limit_probe"), unlimited) as (
+        _,
+        profile,
+    ):
+        result = pytester.runpytest_subprocess(
+            "--conformance-profile",
+            str(profile),
+            "--conformance-max-examples",
+            "3",
+            "--conformance-report-dir",
+            str(tmp_path / "out"),
+            "-n",
+            "2",
+            "-rs",
+        )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0, result.stdout.str()
+    # no probe and no rate limit: the two retry_by rules are skipped, everything else passes
+    assert outcomes["passed"] == len(RULES) - 2 and outcomes["skipped"] == 2
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["verdict"] == "incomplete"
+    # one run's requests, plus the manifest fetch: not one run per worker
+    assert len(requests) == report["requests"] + 1
+
+
+def test_pytest_plugin_bad_profile_fails_every_item_once(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess("--conformance-profile", "absent.yaml", "-k", "auth")
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == len([r for r in RULES if "auth" in r])
+    assert "the run could not complete" in result.stdout.str()
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_pytest_plugin_selects_with_k(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess(
         "--conformance-profile",
