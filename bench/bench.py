@@ -162,6 +162,19 @@ def table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
 
 
+def row(subject: str, point: dict[str, Any]) -> tuple[str, ...]:
+    rate = round(point["requests"] / point["wall_s"], 1)
+    outcome = f"{point['exit']} {point.get('verdict', '')}".strip()
+    return (
+        subject,
+        str(point["wall_s"]),
+        str(point["requests"]),
+        str(rate),
+        str(point["peak_rss_mb"]),
+        outcome,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the larger scaling points")
@@ -257,63 +270,12 @@ def main() -> int:
 
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     rows = [("subject", "wall s", "requests", "req/s", "peak RSS MB", "exit/verdict")]
-    d = results["default_run"]
-    rows.append(
-        (
-            "default run (rate-limited reference)",
-            str(d["wall_s"]),
-            str(d["requests"]),
-            str(d["req_per_s"]),
-            str(d["peak_rss_mb"]),
-            f"{d['exit']} {d['verdict']}",
-        )
-    )
-    for name, r in (
-        ("suite, 25 examples, unthrottled", suite),
-        ("plain st run, 25 examples", plain),
-    ):
-        rows.append(
-            (
-                name,
-                str(r["wall_s"]),
-                str(r["requests"]),
-                str(round(r["requests"] / r["wall_s"], 1)),
-                str(r["peak_rss_mb"]),
-                str(r["exit"]),
-            )
-        )
-    rows.append(
-        (
-            "raw requests.Session loop",
-            str(raw["wall_s"]),
-            str(raw["requests"]),
-            str(raw["req_per_s"]),
-            "-",
-            "-",
-        )
-    )
-    for p in results["scaling_examples"]:
-        rows.append(
-            (
-                f"--max-examples {p['max_examples']}",
-                str(p["wall_s"]),
-                str(p["requests"]),
-                str(round(p["requests"] / p["wall_s"], 1)),
-                str(p["peak_rss_mb"]),
-                f"{p['exit']} {p['verdict']}",
-            )
-        )
-    for p in results["scaling_size"]:
-        rows.append(
-            (
-                f"{p['conversations']} conversations",
-                str(p["wall_s"]),
-                str(p["requests"]),
-                str(round(p["requests"] / p["wall_s"], 1)),
-                str(p["peak_rss_mb"]),
-                f"{p['exit']} {p['verdict']}",
-            )
-        )
+    rows.append(row("default run (rate-limited reference)", results["default_run"]))
+    rows.append(row("suite, 25 examples, unthrottled", suite))
+    rows.append(row("plain st run, 25 examples", plain))
+    rows.append(row("raw requests.Session loop", {**raw, "peak_rss_mb": "-", "exit": "-"}))
+    rows += [row(f"--max-examples {p['max_examples']}", p) for p in results["scaling_examples"]]
+    rows += [row(f"{p['conversations']} conversations", p) for p in results["scaling_size"]]
     print(table(rows))
     print()
     print(
