@@ -329,6 +329,20 @@ CATALOGUE: tuple[Rule, ...] = (
         "Bad input should be refused clearly.",
         "seed",
     ),
+    Rule(
+        "robustness.provider-alive",
+        M,
+        "the provider keeps accepting connections for the whole run",
+        "A provider that one request can bring down drops every conversation of every user.",
+        "common sense",
+    ),
+    Rule(
+        "robustness.response-size",
+        M,
+        "every response body is at most the body cap (default 10 MiB, --body-cap)",
+        "Pipedrive will not read an unbounded answer; an endless body is a broken endpoint.",
+        "common sense",
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in CATALOGUE}
