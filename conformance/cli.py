@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail only on regressions against this earlier report.json",
     )
 
+    plan = sub.add_parser(
+        "plan", help="print the steps and every write a run would make; sends nothing"
+    )
+    plan.add_argument("--profile", required=True, help="profile YAML")
+    plan.add_argument("--only", action="append", metavar="RULE_GLOB", help="as for run")
+    plan.add_argument("--no-fuzz", dest="fuzz", action="store_false", help="as for run")
+    plan.add_argument("--spec", help="OpenAPI spec (default: the bundled contract spec)")
+
     report = sub.add_parser("report", help="re-render a saved report.json")
     report.add_argument("report", metavar="REPORT.json")
     report.add_argument("--format", choices=["html", "junit", "md", "json"], required=True)
@@ -172,6 +180,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if baseline is not None:
         data = apply_baseline(data, baseline, args.baseline)
     paths = write_all(data, args.report_dir)
+    if report.verdict == "error" and report.error:
+        # The run could not start or judge: one line saying why, and where the report is.
+        print(f"messaging-conformance: error: {report.error}", file=sys.stderr)
+        print(f"report: {paths['json']}")
+        return exit_code_of(data)
     print(summary(report, str(paths["json"])))
     if baseline is not None:
         result = data["baseline"]
@@ -181,6 +194,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             + (" - REGRESSION" if result["regressed"] else "")
         )
     return exit_code_of(data)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from conformance.plan import describe_plan
+    from conformance.runner import RunOptions, build_target, plan_for, selected_rules
+
+    options = RunOptions(profile=args.profile, only=args.only, fuzz=args.fuzz, spec=args.spec)
+    selected = selected_rules(args.only)
+    target = build_target(args.profile, options)
+    plan = plan_for(target, options, selected)
+    print(f"Plan for {args.profile} ({len(selected)} rule(s) selected); nothing was sent.")
+    for line in describe_plan(plan, target.profile, target.manifest):
+        print(line)
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -212,11 +239,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     path, discovered = write_profile(Path(args.output), args.manifest, args.channel, args.force)
     print(
-        f"wrote {path}"
+        f"wrote {path}; fill in the placeholders"
         + (
-            " (sandbox ids discovered from the provider)"
+            " (sandbox candidates from the provider are listed as comments: choose a test "
+            "conversation, it receives test messages)"
             if discovered
-            else "; fill in the placeholders"
+            else ""
         )
     )
     return 0
@@ -270,6 +298,7 @@ def cmd_serve_reference(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "run": cmd_run,
+    "plan": cmd_plan,
     "rules": cmd_rules,
     "validate-manifest": cmd_validate_manifest,
     "serve-reference": cmd_serve_reference,

@@ -9,18 +9,20 @@ the profile's sandbox, and recording every exchange with credentials scrubbed ou
 from __future__ import annotations
 
 import base64
+import math
 import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from conformance.checks.errors import parse_retry_by
 from conformance.manifest import Manifest
 from conformance.model import Exchange, RecordedRequest, RecordedResponse
 from conformance.profile import Credentials
@@ -37,8 +39,23 @@ WRONG_SECRET = "conformance-wrong-secret"
 WRONG_ID = "conformance-wrong-client-id"
 
 
+# Ids the suite makes up (Session.unknown_id): no provider can hold them, so a write to one
+# cannot touch data, and auth or not-found probes of write operations may use them freely.
+UNKNOWN_PREFIX = "conformance-unknown-"
+# Consecutive timeouts after which an operation is not called again in this run.
+ABANDON_AFTER = 2
+
+
 class PolicyRefused(Exception):
     """A request the profile does not allow (a side effect outside the sandbox)."""
+
+
+class ProviderDown(PolicyRefused):
+    """The provider stopped accepting connections: nothing more is sent in this run."""
+
+
+class OperationAbandoned(PolicyRefused):
+    """An operation that timed out repeatedly: not called again in this run."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,16 @@ class ProviderClient:
 
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self._waited = 0.0
+        self.answered = False  # the provider has answered at least once
+        self.down: Exchange | None = None  # the request that found the provider gone
+        self.abandoned: dict[str, str] = {}  # operation -> why it is no longer called
+        self._timeouts: dict[str, int] = {}
+        # The pace the client settled on after the provider's 429s (requests per second),
+        # None while it never had to slow down; and who hears about long waits.
+        self.pace: float | None = None
+        self.on_wait: Callable[[float, str], None] | None = None
+        self._answers: deque[float] = deque(maxlen=200)  # when recent non-429 answers came
+        self._last_429 = 0.0
         self._rate_lock = threading.Lock()
         self._next_slot = 0.0
         self._backoff_until = 0.0
@@ -123,6 +150,8 @@ class ProviderClient:
     def _allowed(
         self, operation: str, path: Mapping[str, str], form: Mapping[str, str] | None
     ) -> None:
+        if str(path.get("providerChannelId", "")).startswith(UNKNOWN_PREFIX):
+            return  # a channel no provider holds: nothing can be written
         if operation == "postMessage":
             if self.policy.post_conversation is None:
                 raise PolicyRefused("postMessage needs a sandbox conversation in the profile")
@@ -146,15 +175,33 @@ class ProviderClient:
         with self._rate_lock:
             now = time.monotonic()
             slot = max(now, self._next_slot, self._backoff_until)
-            if self.policy.rate:
-                self._next_slot = slot + 1.0 / self.policy.rate
+            if self.pace is not None and now - self._last_429 > 5.0:
+                self.pace *= 1.25  # no 429 for a while: speed up again, a step at a time
+                self._last_429 = now
+            rates = [r for r in (self.policy.rate, self.pace) if r]
+            if rates:
+                self._next_slot = slot + 1.0 / min(rates)
         if slot > now:
             time.sleep(slot - now)
 
     def _back_off(self, seconds: float) -> None:
-        """A 429 holds back every thread until retry_by, not just the one that got it."""
+        """A 429 holds back every thread until retry_by, and slows the pace from then on.
+
+        The new pace is what the provider admitted over the last two seconds (a little under
+        it), so a slow but conformant provider is met at its own speed instead of being sent
+        request after request into 429s until the retry budget is gone.
+        """
         with self._rate_lock:
-            self._backoff_until = max(self._backoff_until, time.monotonic() + seconds)
+            now = time.monotonic()
+            self._backoff_until = max(self._backoff_until, now + seconds)
+            self._last_429 = now
+            recent = [t for t in self._answers if t > now - 2.0]
+            if recent:  # nothing admitted lately says nothing about the provider's pace
+                pace = max(0.5, 0.8 * len(recent) / max(now - recent[0], 0.5))
+                if self.pace is None or pace < self.pace:
+                    self.pace = pace
+        if seconds >= 1.0 and self.on_wait is not None:
+            self.on_wait(seconds, "rate limited (429): until retry_by / Retry-After")
 
     # -- sending ------------------------------------------------------------------------
     def send(
@@ -181,6 +228,10 @@ class ProviderClient:
         endpoint = self.manifest.endpoint(operation)
         if endpoint is None:
             raise PolicyRefused(f"{operation} is not in the manifest")
+        if self.down is not None:
+            raise ProviderDown("the provider stopped accepting connections")
+        if operation in self.abandoned:
+            raise OperationAbandoned(self.abandoned[operation])
         self._allowed(operation, path, form)
         context = dict(context or {})
         if form is not None or files:
@@ -194,7 +245,7 @@ class ProviderClient:
         while True:
             if paced:
                 self._pace()
-            exchange = self._send_once(operation, request, phase, context)
+            exchange = self._watch(self._send_once(operation, request, phase, context))
             self.recorder.add(exchange)
             response = exchange.response
             if not (
@@ -211,6 +262,36 @@ class ProviderClient:
             self._back_off(wait)
             if not paced:
                 time.sleep(wait)
+
+    def _watch(self, exchange: Exchange) -> Exchange:
+        """Notice a provider that died or an operation that hangs, before recording."""
+        operation = exchange.operation
+        if exchange.response is not None:
+            self.answered = True
+            if exchange.response.status != 429:
+                self._answers.append(time.monotonic())
+        if exchange.error and exchange.error.startswith("timeout"):
+            with self._rate_lock:
+                self._timeouts[operation] = self._timeouts.get(operation, 0) + 1
+                if self._timeouts[operation] >= ABANDON_AFTER:
+                    self.abandoned.setdefault(
+                        operation,
+                        f"{operation} stopped answering ({ABANDON_AFTER} timeouts in a row "
+                        f"of {self.policy.timeout:g} s)",
+                    )
+            return exchange
+        self._timeouts[operation] = 0
+        if (
+            exchange.response is None
+            and exchange.error is not None
+            and exchange.error.startswith("connection")
+            and self.answered
+            and not _listening(exchange.request.url, self.policy.timeout)
+        ):
+            exchange = replace(exchange, context={**exchange.context, "provider_down": True})
+            with self._rate_lock:
+                self.down = self.down or exchange
+        return exchange
 
     def _prepare(
         self,
@@ -251,20 +332,24 @@ class ProviderClient:
         return self._session.prepare_request(request)
 
     def retry_wait(self, response: RecordedResponse) -> float:
-        """Seconds until retry_by (or Retry-After), capped; a bad value waits one second."""
+        """Seconds until retry_by (or Retry-After), capped; a bad value waits one second.
+
+        retry_by is read by the same parser that judges it (error.retry-by), so the moment
+        the suite waits for is the moment the report talks about.
+        """
         wait = None
-        try:
-            retry_by = response.json()["data"]["retry_by"]
-            moment = datetime.fromisoformat(str(retry_by).replace("Z", "+00:00"))
-            if moment.tzinfo is not None:
-                wait = (moment - datetime.now(UTC)).total_seconds()
-        except (ValueError, KeyError, TypeError, AttributeError):
-            pass
+        body = response.json() if response.is_json else None
+        data = body.get("data") if isinstance(body, dict) else None
+        moment, _ = parse_retry_by(data.get("retry_by") if isinstance(data, dict) else None)
+        if moment is not None and moment.tzinfo is not None:
+            wait = (moment - datetime.now(UTC)).total_seconds()
         if wait is None:
             try:
                 wait = float(response.headers.get("retry-after", "1"))
             except ValueError:
                 wait = 1.0
+        if not math.isfinite(wait):
+            wait = 1.0
         return min(max(wait, 0.05), self.policy.retry_cap)
 
     def _send_once(
@@ -302,7 +387,7 @@ class ProviderClient:
         watchdog.daemon = True
         watchdog.start()
         try:
-            body, truncated, timed_out = self._read_body(response, started)
+            body, truncated, timed_out, oversize = self._read_body(response, started)
         except (requests.RequestException, OSError, ValueError) as exc:
             if time.monotonic() - started >= self.policy.timeout:
                 error = f"timeout: body not complete within {self.policy.timeout:g} s"
@@ -313,12 +398,16 @@ class ProviderClient:
             watchdog.cancel()
             response.close()
         elapsed = time.monotonic() - started
+        body = self._clean(body)
+        if oversize is not None:  # scrubbed first, then cut: no secret split at the edge
+            body = body[:RECORDED_BODY_CAP]
         recorded = RecordedResponse(
             response.status_code,
             self._clean_headers(response.headers),
-            self._clean(body),
+            body,
             elapsed,
             truncated,
+            oversize,
         )
         error = (
             f"timeout: body not complete within {self.policy.timeout:g} s" if timed_out else None
@@ -342,18 +431,24 @@ class ProviderClient:
         query = dict(parse_qsl(urlsplit(prepared.url or "").query, keep_blank_values=True))
         return RecordedRequest(prepared.method or "GET", prepared.url or "", headers, body, query)
 
-    def _read_body(self, response: requests.Response, started: float) -> tuple[bytes, bool, bool]:
-        """Read at most body_cap bytes, and stop at the request's deadline (slow drips)."""
+    def _read_body(
+        self, response: requests.Response, started: float
+    ) -> tuple[bytes, bool, bool, int | None]:
+        """Read at most body_cap bytes, and stop at the request's deadline (slow drips).
+
+        Returns the body, whether it is incomplete, whether the deadline cut it, and how many
+        bytes had arrived when it went over the cap (None when it did not).
+        """
         chunks, size = [], 0
         deadline = started + self.policy.timeout
         for chunk in response.iter_content(chunk_size=65536):
             chunks.append(chunk)
             size += len(chunk)
             if size > self.policy.body_cap:
-                return b"".join(chunks)[: self.policy.body_cap], True, False
+                return b"".join(chunks)[: self.policy.body_cap], True, False, size
             if time.monotonic() > deadline:
-                return b"".join(chunks), True, True
-        return b"".join(chunks), False, False
+                return b"".join(chunks), True, True, None
+        return b"".join(chunks), False, False, None
 
     def _clean(self, body: bytes) -> bytes:
         """The provider may echo our credentials back; they never leave this client."""
@@ -368,6 +463,24 @@ class ProviderClient:
                 value = value.replace(secret, REDACTED)
             cleaned[key] = value
         return cleaned
+
+
+def _listening(url: str, timeout: float) -> bool:
+    """Whether the provider's host still accepts TCP connections (a few tries over ~1.5 s).
+
+    A refused or reset request alone does not prove the provider died (a proxy may drop one
+    connection); a port that refuses every new connection for a while does.
+    """
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    for attempt in range(3):
+        try:
+            with socket.create_connection((parts.hostname or "", port), timeout=min(timeout, 2.0)):
+                return True
+        except OSError:
+            if attempt < 2:
+                time.sleep(0.5)
+    return False
 
 
 def _cut(response: requests.Response) -> None:

@@ -1,9 +1,11 @@
 """`messaging-conformance init`: a commented profile to start from.
 
 When the manifest and credentials are at hand (PIPEDRIVE_CLIENT_ID and
-PIPEDRIVE_CLIENT_SECRET in the environment, and --channel), it asks the provider for a
-conversation and fills in the sandbox ids; otherwise it leaves clear placeholders. It never
-overwrites a file unless told to (--force).
+PIPEDRIVE_CLIENT_SECRET in the environment, and --channel), it asks the provider for a few
+conversations and lists them as commented-out sandbox candidates; it never fills `sandbox:`
+itself, because `run` posts test messages, files and group attempts there, i.e. to a real
+person unless the vendor picked a test conversation. It never overwrites a file unless told
+to (--force).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ channel: {channel}
 
 # Where postMessage may write: a conversation of that channel kept for testing, who speaks
 # in it (the source_user) and to whom (the end_user). Without it, post rules are SKIPPED.
+# The sandbox RECEIVES TEST MESSAGES: 2 valid posts (one with a file) per run, plus invalid
+# and group attempts and generated posts. Name a conversation with a test contact only.
 {sandbox}
 
 # The only channel deleteChannelById may delete. Without it, delete.channel is SKIPPED.
@@ -50,8 +54,11 @@ rate_limit_probe: {{requests: 120, seconds: 1}}
 
 def discover(
     manifest: str, channel: str, client_id: str, secret: str, timeout: float = 10.0
-) -> dict[str, str] | None:
-    """A conversation of the channel with its source_user and end_user, if the provider says."""
+) -> list[dict[str, str]]:
+    """Conversations of the channel with their source_user and end_user, as the provider says.
+
+    Candidates only: the user decides which one, if any, may receive test messages.
+    """
     from conformance.client import ClientPolicy, ProviderClient
     from conformance.manifest import load_manifest
     from conformance.profile import Credentials, Secret
@@ -73,41 +80,47 @@ def discover(
         or exchange.response.status != 200
         or not exchange.response.is_json
     ):
-        return None
+        return []
     body: Any = exchange.response.json()
+    found = []
     for conversation in body.get("data") or [] if isinstance(body, dict) else []:
+        if not isinstance(conversation, dict):
+            continue
         people = {
             p.get("role"): p.get("id")
             for p in conversation.get("participants") or []
             if isinstance(p, dict)
         }
         if conversation.get("id") and people.get("source_user") and people.get("end_user"):
-            return {
-                "conversation": str(conversation["id"]),
-                "sender": str(people["source_user"]),
-                "recipient": str(people["end_user"]),
-            }
-    return None
+            found.append(
+                {
+                    "conversation": str(conversation["id"]),
+                    "sender": str(people["source_user"]),
+                    "recipient": str(people["end_user"]),
+                }
+            )
+    return found
 
 
 def write_profile(
     path: Path, manifest: str | None, channel: str | None, force: bool = False
 ) -> tuple[Path, bool]:
-    """Write the template; returns the path and whether sandbox ids were discovered."""
+    """Write the template; returns the path and whether sandbox candidates were listed."""
     if path.exists() and not force:
         raise ConformanceError("file exists; pass --force to overwrite it", where=str(path))
-    sandbox_ids = None
+    candidates: list[dict[str, str]] = []
     client_id = os.environ.get("PIPEDRIVE_CLIENT_ID")
     secret = os.environ.get("PIPEDRIVE_CLIENT_SECRET")
     if manifest and channel and client_id and secret:
         try:
-            sandbox_ids = discover(manifest, channel, client_id, secret)
+            candidates = discover(manifest, channel, client_id, secret)
         except ConformanceError:
-            sandbox_ids = None
-    if sandbox_ids:
-        sandbox = "sandbox: " + yaml.safe_dump(sandbox_ids, default_flow_style=True).strip()
-    else:
-        sandbox = "# sandbox: {conversation: ..., sender: ..., recipient: ...}"
+            candidates = []
+    sandbox = "# sandbox: {conversation: ..., sender: ..., recipient: ...}"
+    if candidates:
+        sandbox += "\n# Candidates seen in the channel (uncomment one only if it is a test chat):"
+        for ids in candidates:
+            sandbox += "\n# sandbox: " + yaml.safe_dump(ids, default_flow_style=True).strip()
     text = TEMPLATE.format(
         manifest=json.dumps(manifest or "manifest.json"),
         channel=json.dumps(channel) if channel else "REPLACE-with-a-providerChannelId",
@@ -119,4 +132,4 @@ def write_profile(
         raise ConformanceError(
             f"cannot write profile: {exc.strerror or exc}", where=str(path)
         ) from None
-    return path, bool(sandbox_ids)
+    return path, bool(candidates)

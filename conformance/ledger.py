@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from conformance.model import Finding
@@ -19,8 +19,12 @@ from conformance.rules import CATALOGUE, Level, Rule
 # Findings beyond this many per rule drop their exchange: the report lists only the first ones,
 # and a systematically broken provider must not make the run's memory grow without bound.
 EXCHANGES_PER_RULE = 25
+# Rules whose failure is a property of an operation, not of each request: reported once each.
+ONCE_PER_OPERATION = frozenset({"robustness.response-size"})
 PASSED, FAILED, WARNING, SKIPPED = "passed", "failed", "warning", "skipped"
 CERTIFIED, INCOMPLETE, FAILED_VERDICT = "certified", "incomplete", "failed"
+# Verdicts a run can end with besides those: it could not be completed or judged.
+ERROR, INTERRUPTED = "error", "interrupted"
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class Ledger:
     skips: dict[str, str] = field(default_factory=dict)
     first_finding_at: float | None = None  # time.monotonic() of the first finding
     per_rule: Counter[str] = field(default_factory=Counter)
+    # The reason unexercised rules get when none was recorded (e.g. "provider down").
+    fallback_reason: str = "not exercised by this run"
+    notes: list[str] = field(default_factory=list)  # how the run adapted (said in the report)
+    _reported: set[tuple[str, str]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, findings: Iterable[Finding], checked: Iterable[str] = ()) -> None:
@@ -50,6 +58,11 @@ class Ledger:
                 if rule_id in self.selected:
                     self.checked[rule_id] += 1
             for finding in findings:
+                if finding.rule in ONCE_PER_OPERATION:
+                    key = (finding.rule, finding.operation)
+                    if key in self._reported:
+                        continue
+                    self._reported.add(key)
                 if finding.rule in self.selected:
                     if self.first_finding_at is None:
                         self.first_finding_at = time.monotonic()
@@ -72,6 +85,14 @@ class Ledger:
         self.record(found, [rule_id])
         return found
 
+    def apply(self, result: Mapping[str, list[Finding] | str | None]) -> None:
+        """Record one step's judgement (see conformance.checks.flows.judge_step)."""
+        for rule_id, outcome in result.items():
+            if isinstance(outcome, str):
+                self.skip(rule_id, outcome)
+            else:
+                self.check(rule_id, outcome)
+
     def skip(self, rule_id: str, reason: str) -> None:
         """Mark a rule not exercisable (missing fixture, side effect not allowed)."""
         with self._lock:
@@ -88,7 +109,7 @@ class Ledger:
         if rule_id not in self.selected:
             return "not selected (--only)"
         if self.checked[rule_id] == 0 and not any(f.rule == rule_id for f in self.findings):
-            return self.skips.get(rule_id, "not exercised by this run")
+            return self.skips.get(rule_id, self.fallback_reason)
         return None
 
 
@@ -108,7 +129,3 @@ def verdict(results: Iterable[RuleResult], *, strict: bool = False) -> str:
     if any(r.status == SKIPPED and r.rule.level is Level.MUST for r in results):
         return INCOMPLETE
     return CERTIFIED
-
-
-def exit_code(verdict_: str) -> int:
-    return 1 if verdict_ == FAILED_VERDICT else 0

@@ -263,12 +263,13 @@ def _did_you_mean(name: str) -> str:
 
 
 def capability_findings(
-    manifest: Manifest, *, avatar_flags: bool, templates: bool, link_expires: bool
+    manifest: Manifest, *, avatar_flags: bool, template_support: bool, link_expires: bool
 ) -> list[Finding]:
-    """`manifest.capability-endpoints`, judged from what the run saw of the provider's data."""
+    """`manifest.capability-endpoints`, judged from the provider's data the run saw and the
+    profile's `template_support` (what the vendor registers its channel with)."""
     needs = (
         ("getSenderById", avatar_flags, "a participant has fetch_avatar/avatar_expires"),
-        ("getTemplates", templates, "the channel serves templates"),
+        ("getTemplates", template_support, "the profile says template_support: true"),
         ("getMessageById", link_expires, "an attachment has link_expires"),
     )
     return [

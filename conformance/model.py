@@ -44,7 +44,10 @@ class RecordedResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     elapsed: float = 0.0
-    truncated: bool = False
+    truncated: bool = False  # the body is incomplete (over the cap, or cut at the deadline)
+    # Bytes read when the body went over the cap (None when it did not): such a body is
+    # judged only by robustness.response-size, never as broken JSON.
+    oversize: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "headers", _lower_keys(self.headers))

@@ -28,6 +28,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "disposable_channel": None,
     "fixtures": ("suspended_channel", "forbidden_channel"),
     "rate_limit_probe": ("requests", "seconds"),
+    "template_support": None,
 }
 
 
@@ -85,6 +86,9 @@ class Profile:
     suspended_channel: str | None = None
     forbidden_channel: str | None = None
     rate_limit_probe: RateLimitProbe | None = None
+    # What the channel is registered with in Pipedrive's Channels API (addChannel): true
+    # makes Pipedrive call getTemplates, so the manifest must have it.
+    template_support: bool = False
     source: str = "<profile>"
     warnings: tuple[str, ...] = field(default=())
 
@@ -104,6 +108,7 @@ class Profile:
             "rate_limit_probe": None
             if self.rate_limit_probe is None
             else vars_of(self.rate_limit_probe),
+            "template_support": self.template_support,
         }
 
 
@@ -143,7 +148,12 @@ def parse_profile(
     if not isinstance(data, dict):
         raise ConformanceError("profile must be a YAML mapping of keys", where=source)
     data = _expand(data, environ if environ is not None else os.environ, source, "")
-    warnings = tuple(_unknown_keys(data))
+    unknown = _unknown_keys(data)
+    if unknown:
+        # A typo'd key silently drops what it meant (a misspelt sandbox skips every post rule),
+        # so it stops the run instead of warning.
+        raise ConformanceError("; ".join(unknown), where=source)
+    warnings: tuple[str, ...] = ()
     reader = _Reader(data, source)
     manifest = reader.string("manifest")
     if not manifest.startswith(("http://", "https://")) and base_dir is not None:
@@ -182,6 +192,7 @@ def parse_profile(
         if fixtures is None
         else fixtures.string("forbidden_channel", required=False),
         rate_limit_probe=probe,
+        template_support=reader.boolean("template_support", False),
         source=source,
         warnings=warnings,
     )
@@ -250,6 +261,12 @@ class _Reader:
         if str(value) == "":
             raise self._fail(key, "must not be empty")
         return str(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self._fail(key, "must be true or false")
+        return value
 
     def number(self, key: str, default: Any, kind: type) -> Any:
         value = self.data.get(key, default)

@@ -36,9 +36,7 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        if self.error is not None:
-            return 2
-        return 1 if self.verdict == "failed" else 0
+        return exit_code_of({"verdict": self.verdict, "error": self.error})
 
     def to_dict(self) -> dict[str, Any]:
         kept: list[Finding] = []
@@ -162,8 +160,13 @@ def apply_baseline(data: dict[str, Any], baseline: dict[str, Any], source: str) 
     return {**data, "findings": findings, "baseline": {"source": source, **result.to_dict()}}
 
 
+EXIT_INTERRUPTED = 130  # what a shell reports for Ctrl-C
+
+
 def exit_code_of(data: dict[str, Any]) -> int:
-    """0/1/2 from the canonical document, so every face agrees."""
+    """0/1/2 (130 when interrupted) from the canonical document, so every face agrees."""
+    if data.get("verdict") == "interrupted":
+        return EXIT_INTERRUPTED
     if data.get("error"):
         return 2
     if "baseline" in data:

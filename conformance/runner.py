@@ -1,7 +1,7 @@
 """One run: build the target, walk the phases, judge every exchange, compute the verdict.
 
-Data flows one way: profile + manifest + spec -> client -> phases -> exchanges -> checks ->
-ledger -> report. Every face (CLI, API) calls `run`; nothing else orchestrates a run.
+Data flows one way: profile + manifest + spec -> target -> plan -> steps -> exchanges ->
+checks -> ledger -> report. Every face (CLI, API) calls `run`; nothing else orchestrates a run.
 """
 
 from __future__ import annotations
@@ -18,25 +18,21 @@ from typing import Any
 
 from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
+from conformance.checks.evidence import error_code
+from conformance.checks.status import Liveness
 from conformance.client import ClientPolicy, ProviderClient, Recorder
 from conformance.errors import ConformanceError
-from conformance.ledger import Ledger, verdict
+from conformance.ledger import INTERRUPTED, Ledger, verdict
 from conformance.manifest import Manifest, capability_findings, lint, load_manifest
 from conformance.model import Exchange
+from conformance.plan import MANIFEST_RULES, Plan, make_plan, write_lines
 from conformance.profile import Profile, load_profile
 from conformance.report import RunReport
 from conformance.rules import select
-from conformance.scenarios import access, consistency, load, pagination, writes
 from conformance.scenarios.session import Session
 from conformance.spec import Spec, bind, load_spec
 
-MANIFEST_RULES = (
-    "manifest.schema",
-    "manifest.required-endpoints",
-    "manifest.url-variables",
-    "manifest.https",
-    "manifest.unknown-endpoint",
-)
+CAPABILITY = "manifest.capability-endpoints"
 Progress = Callable[[str, str], None]
 
 
@@ -65,6 +61,7 @@ class Target:
     profile: Profile
     manifest: Manifest
     spec: Spec
+    bound: dict[str, Any]  # the spec with each operation at its manifest URL (fuzzing)
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,13 +72,13 @@ def build_target(profile_path: str | Path, options: RunOptions) -> Target:
     if not manifest.endpoints:
         problems = "; ".join(f.message for f in lint(manifest)) or "no usable endpoints"
         raise ConformanceError(f"manifest cannot be bound: {problems}", where=manifest.source)
-    bind(spec, {op: e.template for op, e in manifest.endpoints.items()})
+    bound = bind(spec, {op: e.template for op, e in manifest.endpoints.items()})
     meta = {
         "profile": profile.redacted(),
         "spec": {"path": str(spec.path), "sha256": spec.digest},
         "manifest": {"source": manifest.source, "sha256": manifest.digest},
     }
-    return Target(profile, manifest, spec, meta)
+    return Target(profile, manifest, spec, bound, meta)
 
 
 @contextlib.contextmanager
@@ -100,39 +97,105 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
     """Certify the provider the options name (or the bundled reference); never raises for
     provider behaviour, only `ConformanceError` for input that stops the run from starting."""
     emit = progress or (lambda phase, message: None)
+    selected = selected_rules(options.only)
     if options.profile is None:
         with embedded_reference() as profile_path:
             emit("setup", "no --profile: certifying the bundled reference provider")
-            return _run(build_target(profile_path, options), options, emit)
-    return _run(build_target(options.profile, options), options, emit)
+            return _run(build_target(profile_path, options), options, selected, emit)
+    return _run(build_target(options.profile, options), options, selected, emit)
 
 
-def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
+def selected_rules(only: list[str] | None) -> frozenset[str]:
+    """The rules `--only` selects; a pattern that selects nothing is the user's mistake."""
+    selected = frozenset(r.id for r in select(only))
+    if not selected:
+        patterns = ", ".join(repr(p) for p in only or [])
+        raise ConformanceError(
+            f"--only {patterns} matches no rule; `messaging-conformance rules` lists them"
+        )
+    return selected
+
+
+def plan_for(target: Target, options: RunOptions, selected: frozenset[str]) -> Plan:
+    """The run's plan; fuzzing is sized when its step starts (it depends on the pace)."""
+    return make_plan(
+        target.profile,
+        target.manifest,
+        selected,
+        fuzz=(lambda session, posts: _fuzz(target, options, session, posts))
+        if options.fuzz
+        else None,
+    )
+
+
+def preflight_problem(exchange: Exchange | None, channel: str) -> str | None:
+    """Why the run cannot start, judged from one authenticated getConversations on `channel`.
+
+    Wrong credentials or a wrong channel are the vendor's own mistakes: one line and exit 2,
+    never a list of provider failures. Anything else (even a 5xx) lets the run judge it.
+    """
+    if exchange is None:
+        return "getConversations is not callable"
+    if exchange.response is None:
+        why = exchange.error or "no answer"
+        if "SSLError" in why:
+            why += " (use --ca-bundle FILE, or --insecure)"
+        return f"provider unreachable: {why}"
+    status, code = exchange.response.status, error_code(exchange)
+    if status == 401 and code == "ACCOUNT_SUSPENDED":
+        return (
+            f"the account of channel {channel!r} is suspended (401 ACCOUNT_SUSPENDED): "
+            "check `channel`"
+        )
+    if status == 401:
+        return (
+            "credentials rejected by the provider (401 on getConversations): "
+            "check credentials.client_id / client_secret"
+        )
+    if status == 404:
+        return f"channel {channel!r} not found (404 on getConversations): check `channel`"
+    if status == 403:
+        return f"channel {channel!r} belongs to another account (403): check `channel`"
+    return None
+
+
+def _run(
+    target: Target, options: RunOptions, selected: frozenset[str], emit: Progress
+) -> RunReport:
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**32)
-    selected = frozenset(r.id for r in select(options.only))
     ledger = Ledger(selected=selected)
     started = datetime.now(UTC)
     clock = time.monotonic()
-    for warning in target.profile.warnings:
+    profile, manifest = target.profile, target.manifest
+    plan = plan_for(target, options, selected)
+    meta = dict(target.meta)
+    meta["started_at"] = started.isoformat(timespec="seconds").replace("+00:00", "Z")
+    meta["plan"] = {
+        "steps": [step.name for step in plan.steps],
+        "writes": [w.line(manifest) for w in plan.writes],
+    }
+    phases: dict[str, float] = {}
+    phase_requests: dict[str, int] = {}
+    meta["phase_requests"] = phase_requests
+    suite_errors: list[str] = []
+    meta["suite_errors"] = suite_errors
+    meta["warnings"] = list(profile.warnings)
+    for warning in profile.warnings:
         emit("setup", f"warning: {warning}")
 
-    findings = lint(target.manifest)
-    ledger.record(findings, MANIFEST_RULES)
-    emit(
-        "manifest", f"{len(target.manifest.endpoints)} endpoints bound, {len(findings)} finding(s)"
-    )
+    findings = lint(manifest)
+    ledger.record(findings, MANIFEST_RULES - {CAPABILITY})
+    emit("manifest", f"{len(manifest.endpoints)} endpoints bound, {len(findings)} finding(s)")
+    for line in write_lines(plan, manifest):
+        emit("plan", line.strip())
+    if not plan.sends_requests:
+        _judge_capability(target, None, ledger)
+        return _finish(ledger, options, seed, meta, phases, clock, 0)
 
-    ctx = CheckContext(spec=target.spec, timeout=options.timeout)
+    ctx = CheckContext(spec=target.spec, timeout=options.timeout, body_cap=options.body_cap)
     rules = [rule for rule in EXCHANGE_CHECKS if rule in selected]
     recorder = Recorder()
-
-    def judge_exchange(exchange: Exchange) -> None:
-        found, checked = judge(exchange, ctx, rules)
-        ledger.record(found, checked)
-
-    recorder.listeners.append(judge_exchange)
-    recorder.listeners.append(lambda exchange: emit("request", _describe_request(exchange)))
-    profile = target.profile
+    liveness = Liveness()
     policy = ClientPolicy(
         timeout=options.timeout,
         body_cap=options.body_cap,
@@ -144,92 +207,128 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
         post_conversation=profile.sandbox.conversation if profile.sandbox else None,
         delete_channel=profile.disposable_channel,
     )
-    client = ProviderClient(target.manifest, profile.credentials, policy, recorder)
+    client = ProviderClient(manifest, profile.credentials, policy, recorder)
+    client.on_wait = lambda seconds, why: emit("wait", f"waiting {seconds:.1f} s: {why}")
     session = Session(client, profile, ledger, random.Random(seed), workers=options.workers)
-    meta = dict(target.meta)
-    meta["started_at"] = started.isoformat(timespec="seconds").replace("+00:00", "Z")
-    phases: dict[str, float] = {}
-    phase_requests: dict[str, int] = {}
-    meta["phase_requests"] = phase_requests
-    suite_errors: list[str] = []
-    meta["suite_errors"] = suite_errors
+
+    def judge_exchange(exchange: Exchange) -> None:
+        found, checked = judge(exchange, ctx, rules)
+        ledger.record(found + liveness.observe(exchange), checked)
+
+    recorder.listeners += [
+        judge_exchange,
+        session.seen.observe,
+        lambda exchange: emit("request", describe_request(exchange)),
+    ]
+    error = interrupted = None
     try:
-        first = session.call("getConversations", "setup")
-        if first is None or first.response is None:
-            why = first.error if first is not None else "getConversations not callable"
-            if why and "SSLError" in why:
-                why += " (use --ca-bundle FILE, or --insecure)"
-            return _finish(
-                ledger,
-                options,
-                seed,
-                meta,
-                phases,
-                clock,
-                recorder,
-                target,
-                session,
-                error=f"provider unreachable: {why}",
-            )
-        for name, step in _plan(target, options, session):
-            began = time.monotonic()
-            before = recorder.count
-            emit("step", name.replace(":", ": "))
+        problem = preflight_problem(session.call("getConversations", "reads"), profile.channel)
+        if problem is not None:
+            return _finish(ledger, options, seed, meta, phases, clock, recorder.count, problem)
+        for step in plan.steps:
+            if client.down is not None:
+                break
+            interrupted = step.name
+            began, before = time.monotonic(), recorder.count
+            emit("step", f"{step.phase}: {step.name}")
             try:
-                step()
+                step.action(session)
             except Exception as exc:  # noqa: BLE001 - a suite bug must not lose the report
-                note = f"{name}: {type(exc).__name__}: {str(exc)[:200]}"
+                note = f"{step.name}: {type(exc).__name__}: {str(exc)[:200]}"
                 suite_errors.append(note)
-                emit("error", f"suite error in {note} (rules it would judge stay unexercised)")
-            phases[name] = round(time.monotonic() - began, 3)
-            phase_requests[name] = recorder.count - before
-            emit(name.split(":")[0], f"{name.split(':')[-1]}: {phase_requests[name]} requests")
+                emit("error", f"suite error in {note}")
+            phases[step.name] = round(time.monotonic() - began, 3)
+            phase_requests[step.name] = recorder.count - before
+            emit(step.phase, f"{step.name}: {phase_requests[step.name]} requests")
+        interrupted = None
+    except KeyboardInterrupt:
+        meta["interrupted_during"] = interrupted
+        meta["steps_not_run"] = [s.name for s in plan.steps if s.name not in phases]
     finally:
         client.close()
-    return _finish(ledger, options, seed, meta, phases, clock, recorder, target, session)
+    ledger.fallback_reason = _unexercised_reason(client)
+    if client.down is None and recorder.count and "robustness.provider-alive" in selected:
+        ledger.record([], ["robustness.provider-alive"])
+    _judge_capability(target, session, ledger)
+    if suite_errors:
+        error = "suite error (a bug in messaging-conformance; please report it): " + "; ".join(
+            suite_errors
+        )
+    report = _finish(ledger, options, seed, meta, phases, clock, recorder.count, error)
+    if "interrupted_during" in meta:
+        report.verdict = INTERRUPTED
+    return report
 
 
-def _describe_request(exchange: Exchange) -> str:
-    """One line per request for -v: method, URL and what came back."""
-    outcome = exchange.response.status if exchange.response is not None else exchange.error
-    return f"{exchange.request.method} {exchange.request.url[:160]} -> {outcome}"
+def _unexercised_reason(client: ProviderClient) -> str:
+    reasons = []
+    if client.down is not None:
+        reasons.append("the provider stopped accepting connections (provider down)")
+    reasons += sorted(client.abandoned.values())
+    return "not exercised: " + "; ".join(reasons) if reasons else "not exercised by this run"
 
 
-def _plan(
-    target: Target, options: RunOptions, session: Session
-) -> list[tuple[str, Callable[[], None]]]:
+def _judge_capability(target: Target, session: Session | None, ledger: Ledger) -> None:
+    """manifest.capability-endpoints: the profile's template_support, and the data seen."""
+    seen = session.seen if session is not None else None
+    findings = capability_findings(
+        target.manifest,
+        avatar_flags=bool(seen and seen.avatar_participants),
+        template_support=target.profile.template_support,
+        link_expires=bool(seen and seen.expiring_messages),
+    )
+    if seen is None and not findings:
+        ledger.skip(
+            CAPABILITY,
+            "its avatar and expiring-link clauses need the provider's data, which this run "
+            "did not request",
+        )
+        return
+    ledger.record(findings, [CAPABILITY])
+
+
+def _fuzz(target: Target, options: RunOptions, session: Session, posts: bool) -> None:
     from conformance.fuzzing import FuzzOptions, fuzz
 
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("scenarios:conversation walks", lambda: pagination.conversations(session)),
-        ("scenarios:message walks", lambda: pagination.messages(session)),
-        (
-            "scenarios:consistency",
-            lambda: (
-                consistency.conversations(session),
-                consistency.senders(session),
-                consistency.messages(session),
-                consistency.templates(session),
-            ),
-        ),
-        ("scenarios:unknown ids", lambda: access.unknown_ids(session)),
-        ("scenarios:auth", lambda: access.auth(session)),
-        ("scenarios:fixtures", lambda: access.fixtures(session)),
-        ("scenarios:invalid input", lambda: load.invalid_input(session)),
-        ("scenarios:posts", lambda: writes.post(session)),
-    ]
-    if options.fuzz:
-        fuzz_options = FuzzOptions(
-            max_examples=options.max_examples, seed=session.rng.randrange(2**31)
-        )
-        steps.append(
-            ("fuzzing:generated requests", lambda: fuzz(session, target.spec, fuzz_options))
-        )
-    steps += [
-        ("scenarios:rate-limit probe", lambda: load.rate_limit_probe(session)),
-        ("scenarios:delete", lambda: writes.delete(session)),
-    ]
-    return steps
+    examples, why = fuzz_budget(options.max_examples, session.client.pace)
+    if why:
+        session.ledger.notes.append(why)
+    fuzz(
+        session,
+        target.bound,
+        FuzzOptions(max_examples=examples, seed=session.rng.randrange(2**31), posts=posts),
+    )
+
+
+# A slow provider gets fewer generated cases: about this many seconds of fuzzing at its pace.
+FUZZ_SECONDS = 60.0
+
+
+def fuzz_budget(max_examples: int, pace: float | None) -> tuple[int, str | None]:
+    """Generated cases per operation and mode, and why they were reduced (None if not).
+
+    `pace` is the request rate the client settled on after the provider's 429s (None when
+    it never had to slow down). Scenarios buy more coverage per request than fuzzing, so a
+    provider that admits few requests per second spends its budget on them.
+    """
+    if pace is None:
+        return max_examples, None
+    affordable = max(5, int(pace * FUZZ_SECONDS / 12))
+    if affordable >= max_examples:
+        return max_examples, None
+    return affordable, (
+        f"the provider admits about {pace:.1f} requests/s: generated cases reduced from "
+        f"{max_examples} to {affordable} per operation and mode"
+    )
+
+
+def describe_request(exchange: Exchange) -> str:
+    """One line per request for -v: method, URL, status (or error) and latency."""
+    if exchange.response is not None:
+        outcome = f"{exchange.response.status} in {exchange.response.elapsed * 1000:.0f} ms"
+    else:
+        outcome = str(exchange.error)
+    return f"{exchange.request.method} {exchange.request.url[:160]} -> {outcome}"
 
 
 def _finish(
@@ -239,31 +338,19 @@ def _finish(
     meta: dict[str, Any],
     phases: dict[str, float],
     clock: float,
-    recorder: Recorder,
-    target: Target,
-    session: Session,
+    requests: int,
     error: str | None = None,
 ) -> RunReport:
-    if error is None:
-        seen = session.seen
-        ledger.record(
-            capability_findings(
-                target.manifest,
-                avatar_flags=bool(seen.avatar_participants),
-                templates=seen.templates,
-                link_expires=bool(seen.expiring_messages),
-            ),
-            ["manifest.capability-endpoints"],
-        )
     results = ledger.results(strict=options.strict)
     meta = {
         **meta,
         "duration_s": round(time.monotonic() - clock, 3),
-        "requests": recorder.count,
+        "requests": requests,
         "first_finding_s": None
         if ledger.first_finding_at is None
         else round(ledger.first_finding_at - clock, 3),
         "phases": phases,
+        "notes": list(ledger.notes),
         "options": {
             "max_examples": options.max_examples,
             "timeout": options.timeout,
@@ -271,6 +358,7 @@ def _finish(
             "only": options.only,
             "workers": options.workers,
             "fuzz": options.fuzz,
+            "body_cap": options.body_cap,
         },
     }
     report = RunReport(

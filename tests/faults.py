@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +227,12 @@ def _ignores_limit(environ: dict) -> None:
 
 @dataclass(frozen=True)
 class Fault:
-    """One way a real vendor breaks `rule`: middleware, and/or edits to manifest or profile."""
+    """One way a real vendor breaks `rule`: middleware, and/or edits to manifest or profile.
+
+    `clause` names the part of the rule it breaks (the coverage table lists them); `also`
+    names, on purpose, the other MUST rules the same defect breaks, so a test can assert the
+    exact set of failing MUST rules: a mutant never causes unexplained collateral failures.
+    """
 
     name: str
     rule: str
@@ -237,6 +242,8 @@ class Fault:
     manifest_edit: Callable[[dict], None] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     fuzz: bool = False
+    clause: str = ""
+    also: frozenset[str] = frozenset()
 
 
 def _chain(*wrappers: Callable[[Wsgi], Wsgi]) -> Callable[[Wsgi], Wsgi]:
@@ -305,6 +312,8 @@ def provider(
 ) -> Iterator[tuple[ReferenceServer, Path]]:
     """A (possibly faulty) reference provider on loopback and a profile for it."""
     with ReferenceServer(config, wsgi_wrapper=wrap) as server:
+        if hasattr(wrap, "attach"):
+            wrap.attach(server)  # type: ignore[union-attr]
         tmp_path.mkdir(parents=True, exist_ok=True)
         profile = server.profile()
         if manifest_edit is not None:
@@ -620,3 +629,222 @@ FAULTS += [
         manifest_edit=_drop("getSenderById"),
     ),
 ]
+
+
+# -- one mutant per clause of the multi-clause rules (issue 13) ----------------------------
+def _no_participants(env, body):
+    for conversation in conversations_of(body):
+        if conversation["id"] == "conv-005":
+            del conversation["participants"]
+
+
+def _truncate_messages(environ, status, headers, body):
+    """Cuts a conversation's messages to messages_limit and drops the cursor: messages lost."""
+    for conversation in conversations_of(body):
+        conversation["next_messages_cursor"] = ""
+    return status, headers, body
+
+
+def _empty_pages_forever(environ, status, headers, body):
+    """At the end of the list, empty pages that still carry a cursor, forever."""
+    if not is_list(environ):
+        return status, headers, body
+    past_end = re.search(r"after=empty-(\d+)", environ.get("QUERY_STRING", ""))
+    if past_end:  # not a cursor the reference knows: answer the endless empty page instead
+        after = f"empty-{int(past_end.group(1)) + 1}"
+        return 200, headers, {"success": True, "data": [], "additional_data": {"after": after}}
+    if status == 200 and not body["additional_data"]["after"]:
+        body["additional_data"]["after"] = "empty-1"
+    return status, headers, body
+
+
+def _repeat_conversation(environ, status, headers, body):
+    """Every page after the first starts again with the previous page's last conversation."""
+    if is_list(environ) and status == 200 and "after=" in environ.get("QUERY_STRING", ""):
+        if body["data"]:
+            body["data"][0] = dict(body["data"][0], id="conv-001")
+    return status, headers, body
+
+
+def _small_pages_skip_one(environ, status, headers, body):
+    """Small pages lose a conversation: a walk at a small limit misses one."""
+    query = environ.get("QUERY_STRING", "")
+    if is_list(environ) and status == 200 and "conversations_limit=7" in query:
+        body["data"] = [c for c in body["data"] if c["id"] != "conv-010"]
+    return status, headers, body
+
+
+def _default_pages_skip_one(environ, status, headers, body):
+    """The default-limit walk loses a conversation that small pages show."""
+    query = environ.get("QUERY_STRING", "")
+    if is_list(environ) and status == 200 and "conversations_limit" not in query:
+        body["data"] = [c for c in body["data"] if c["id"] != "conv-010"]
+    return status, headers, body
+
+
+def _unknown_channel_post_accepted(environ, status, headers, body):
+    if (
+        status == 404
+        and environ["REQUEST_METHOD"] == "POST"
+        and "/conformance-unknown-" in path(environ)
+    ):
+        return 200, headers, {"success": True, "data": {"id": "posted-anywhere"}}
+    return status, headers, body
+
+
+def _unknown_channel_delete_ok(environ, status, headers, body):
+    if status == 404 and environ["REQUEST_METHOD"] == "DELETE":
+        return 200, headers, {"success": True}
+    return status, headers, body
+
+
+def _pad_templates(environ, status, headers, body):
+    if path(environ).endswith("/templates") and status == 200:
+        body["data"]["padding"] = "x" * 300_000
+    return status, headers, body
+
+
+class DiesOn:
+    """A provider whose process dies on one request (as a Node provider does on an unhandled
+    exception): it answers that request, then accepts no connection, and the connections it
+    had open break."""
+
+    def __init__(self, predicate: Callable[[dict], bool]) -> None:
+        self.predicate = predicate
+        self.server: ReferenceServer | None = None
+        self.dead = False
+
+    def attach(self, server: ReferenceServer) -> None:
+        self.server = server
+
+    def __call__(self, app: Wsgi) -> Wsgi:
+        import socket
+        import threading
+
+        def middleware(environ: dict, start_response: Callable) -> Iterable[bytes]:
+            if self.dead:  # a kept-alive connection of the dead process: cut it
+                sock = environ.get("werkzeug.socket")
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+                return []
+            if self.predicate(environ) and self.server is not None:
+                self.dead = True
+                threading.Thread(target=self.server.stop, daemon=True).start()
+            return app(environ, start_response)
+
+        return middleware
+
+
+def _group_post(environ: dict) -> bool:
+    import io
+
+    if environ["REQUEST_METHOD"] != "POST":
+        return False
+    data = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(data)
+    return b"group message" in data
+
+
+def _template_support(profile: dict) -> None:
+    profile["template_support"] = True
+
+
+FAULTS += [
+    Fault(
+        "conversation without participants",
+        "participants.exactly-two",
+        _only(lambda e, s, b: s == 200, _no_participants),
+        clause="a missing participants list counts as zero",
+        also=frozenset({"response.schema"}),
+    ),
+    Fault(
+        "messages cut to the limit without a cursor",
+        "pagination.messages-cursor",
+        rewrite(_truncate_messages),
+        clause="a full page without a cursor while a larger limit returns more",
+    ),
+    Fault(
+        "empty pages with a cursor forever",
+        "pagination.cursor-walk",
+        rewrite(_empty_pages_forever),
+        clause="empty pages that keep a cursor never end",
+    ),
+    Fault(
+        "later pages repeat a conversation",
+        "pagination.cursor-walk",
+        rewrite(_repeat_conversation),
+        clause="never repeats a conversation",
+    ),
+    Fault(
+        "small pages miss a conversation",
+        "pagination.cursor-walk",
+        rewrite(_small_pages_skip_one),
+        clause="a small-limit walk covers what the default walk saw",
+    ),
+    Fault(
+        "default pages miss a conversation",
+        "pagination.cursor-walk",
+        rewrite(_default_pages_skip_one),
+        clause="the default walk covers what small-limit walks saw",
+    ),
+    Fault(
+        "template_support without getTemplates",
+        "manifest.capability-endpoints",
+        manifest_edit=_drop("getTemplates"),
+        profile_edit=_template_support,
+        clause="template_support: true needs getTemplates",
+    ),
+    Fault(
+        "expiring links but no getMessageById",
+        "manifest.capability-endpoints",
+        manifest_edit=_drop("getMessageById"),
+        clause="link_expires needs getMessageById",
+    ),
+    Fault(
+        "post to an unknown channel accepted",
+        "notfound.channel",
+        rewrite(_unknown_channel_post_accepted),
+        clause="postMessage on an unknown channel",
+    ),
+    Fault(
+        "delete of an unknown channel answers 200",
+        "notfound.channel",
+        rewrite(_unknown_channel_delete_ok),
+        clause="deleteChannelById on an unknown channel",
+    ),
+    Fault(
+        "dies on a group post",
+        "robustness.provider-alive",
+        DiesOn(_group_post),
+        clause="the provider keeps accepting connections",
+    ),
+    Fault(
+        "oversized getTemplates",
+        "robustness.response-size",
+        rewrite(_pad_templates),
+        options={"body_cap": 100_000},
+        clause="every body within the cap",
+    ),
+]
+
+# The clause each earlier mutant breaks (kept beside the list rather than in every call).
+_CLAUSES = {
+    "404 code MISSING": "the code for 404 is NOT_FOUND",
+    "three participants": "more than two participants",
+    "retry_by with a space and no zone": "retry_by is an RFC 3339 UTC timestamp",
+    "retry_by missing": "a 429 has data.retry_by",
+    "auth ignored": "no Authorization gets 401 UNAUTHORIZED",
+    "cursor that loops": "a cursor that repeats never ends",
+    "HTML 401 page": "an error body is JSON",
+    "missing data.message": "data.message is a string",
+    'success "false" as a string': "success is false",
+    "local-time created_at": "date-times are UTC",
+    "enum value outside the spec": "enums hold",
+    "postMessage returns no id": "200 with a non-empty data.id",
+    "posts with files rejected": "a post with a file is accepted",
+    "avatars flagged but no getSenderById": "avatar flags need getSenderById",
+    "unknown channel is an empty list": "getConversations on an unknown channel",
+    "messages cursor repeats": "a messages cursor that repeats never ends",
+    "wrong secret accepted": "a wrong secret gets 401",
+}
+FAULTS = [replace(f, clause=_CLAUSES.get(f.name, f.clause)) for f in FAULTS]

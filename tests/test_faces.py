@@ -143,7 +143,7 @@ def test_init_writes_a_commented_template_and_never_overwrites(tmp_path, monkeyp
     assert 'channel: "acme-1"' in target.read_text()
 
 
-def test_init_discovers_sandbox_ids_from_the_provider(tmp_path, monkeypatch) -> None:
+def test_init_lists_sandbox_candidates_but_never_fills_the_sandbox(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PIPEDRIVE_CLIENT_ID", "reference-client")
     monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", "reference-secret")
     with ReferenceServer() as server:
@@ -166,9 +166,13 @@ def test_init_discovers_sandbox_ids_from_the_provider(tmp_path, monkeypatch) -> 
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
-        assert result.returncode == 0 and "discovered" in result.stdout
+        assert result.returncode == 0 and "receives test messages" in result.stdout
+        text = (tmp_path / "p.yaml").read_text()
+        # a run posts to the sandbox: a discovered (possibly real) conversation stays a comment
+        assert "# sandbox: {conversation: conv-001, recipient: contact-001" in text
+        assert "\nsandbox:" not in text and "RECEIVES TEST MESSAGES" in text
         profile = load_profile(tmp_path / "p.yaml")
-        assert profile.sandbox is not None and profile.sandbox.sender == "agent-1"
+        assert profile.sandbox is None
         again = subprocess.run(
             [sys.executable, "-m", "conformance", "init", "-o", str(tmp_path / "p.yaml")],
             capture_output=True,
@@ -178,9 +182,12 @@ def test_init_discovers_sandbox_ids_from_the_provider(tmp_path, monkeypatch) -> 
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         assert again.returncode == 2 and "--force" in again.stderr
-        # and the written profile certifies the provider it was discovered from
+        # and the written profile runs against the provider it was written for, posting nothing
         report = conformance.run(tmp_path / "p.yaml", seed=1, fuzz=False)
         assert report.exit_code == 0 and report.findings == []
+        assert report.to_dict()["plan"]["writes"] and all(
+            "made-up channel ids" in w for w in report.to_dict()["plan"]["writes"]
+        )
 
 
 def test_tox_environments() -> None:

@@ -137,11 +137,16 @@ def test_capability_endpoints_follow_what_the_data_needs(tmp_path: Path) -> None
     for name in ("getSenderById", "getTemplates", "getMessageById"):
         raw["endpoints"].pop(name)
     manifest = load_manifest(write(tmp_path, raw))
-    found = capability_findings(manifest, avatar_flags=True, templates=True, link_expires=True)
+    found = capability_findings(
+        manifest, avatar_flags=True, template_support=True, link_expires=True
+    )
     assert sorted(f.operation for f in found) == ["getMessageById", "getSenderById", "getTemplates"]
     assert all(f.rule == "manifest.capability-endpoints" for f in found)
     assert (
-        capability_findings(manifest, avatar_flags=False, templates=False, link_expires=False) == []
+        capability_findings(
+            manifest, avatar_flags=False, template_support=False, link_expires=False
+        )
+        == []
     )
 
 

@@ -51,12 +51,20 @@ def test_mutant_is_caught_by_its_rule(tmp_path: Path, fault: Fault) -> None:
     report = run_fault(tmp_path, fault)
     assert any(f.rule == fault.rule for f in report.findings), report.findings[:3]
     result = statuses(report)[fault.rule]
+    must_failures = {r.rule.id for r in report.results if r.status == FAILED}
+    # exactly the MUST rules this defect breaks: its own, and collateral named on purpose
     if RULES[fault.rule].level is Level.MUST:
         assert result == FAILED and report.exit_code == 1
+        assert must_failures == {fault.rule} | fault.also, _collateral(report, must_failures)
     else:
-        must_failures = [r.rule.id for r in report.results if r.status == FAILED]
-        assert result == WARNING and must_failures == [] and report.exit_code == 0
+        assert result == WARNING and must_failures == set(fault.also) and report.exit_code == 0
+    assert report.error is None, report.error
     CAUGHT.setdefault(fault.rule, []).append(fault.name)
+
+
+def _collateral(report, failing: set[str]) -> list[str]:
+    """What to read when a mutant fails more than it should: one finding per failing rule."""
+    return [next(f"{f.rule}: {f.message}" for f in report.findings if f.rule == r) for r in failing]
 
 
 @pytest.mark.parametrize(
@@ -144,15 +152,42 @@ def coverage_markdown() -> str:
         "",
         "Generated from `tests/faults.py` by `python -m tests.coverage`; a test fails when",
         "it is stale or when a catalogue rule has no mutant. Each mutant is the reference",
-        "provider with one thing broken, and the test suite asserts the run names the rule.",
+        "provider with one thing broken (one clause of one rule), and `tests/test_mutants.py`",
+        "asserts that the run fails exactly that rule (plus the collateral MUST rules listed,",
+        "which the same defect breaks on purpose). Every clause is also unit-tested on",
+        "hand-made exchanges, without a server, in the test module named per rule family.",
         "",
-        "| rule | level | mutants that prove it fires |",
-        "|---|---|---|",
+        "| rule | level | clause | mutant | also fails | unit tests |",
+        "|---|---|---|---|---|---|",
     ]
     for rule in CATALOGUE:
-        names = [f.name for f in FAULTS if f.rule == rule.id]
-        lines.append(f"| `{rule.id}` | {rule.level.value} | {'; '.join(names) or '**none**'} |")
+        faults = [f for f in FAULTS if f.rule == rule.id] or [None]
+        for fault in faults:
+            clause = fault.clause if fault and fault.clause else "the rule as titled"
+            name = fault.name if fault else "**none**"
+            also = ", ".join(f"`{r}`" for r in sorted(fault.also)) if fault else ""
+            lines.append(
+                f"| `{rule.id}` | {rule.level.value} | {clause} | {name} | {also} | "
+                f"{UNIT_TESTS.get(rule.group, '')} |"
+            )
     return "\n".join(lines) + "\n"
+
+
+# Where each family's clauses are unit-tested on hand-made exchanges (no server).
+UNIT_TESTS = {
+    "manifest": "`tests/test_manifest.py`",
+    "auth": "`tests/checks/test_status.py`, `tests/checks/test_flows.py`",
+    "error": "`tests/checks/test_errors.py`, `tests/checks/test_flows.py`",
+    "status": "`tests/checks/test_status.py`",
+    "response": "`tests/checks/test_body.py`",
+    "notfound": "`tests/checks/test_flows.py`",
+    "participants": "`tests/checks/test_participants.py`, `tests/checks/test_flows.py`",
+    "pagination": "`tests/checks/test_pagination.py`, `tests/checks/test_walks.py`",
+    "consistency": "`tests/checks/test_flows.py`",
+    "post": "`tests/checks/test_flows.py`",
+    "delete": "`tests/checks/test_flows.py`",
+    "robustness": "`tests/checks/test_status.py`",
+}
 
 
 def test_every_rule_has_a_mutant() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -43,11 +44,27 @@ def test_missing_environment_variable_names_key() -> None:
         parse_profile(FULL, environ={})
 
 
-def test_unknown_keys_warn_with_did_you_mean() -> None:
-    profile = parse_profile(
-        FULL.replace("channel: acme", "chanel: x\nchannel: acme"), environ={"SECRET": "x"}
-    )
-    assert any("'chanel'" in w and "did you mean 'channel'" in w for w in profile.warnings)
+@pytest.mark.parametrize(
+    ("typo", "suggestion"),
+    [
+        ("chanel: x", "'chanel' (did you mean 'channel'?)"),
+        ("sandbx: {conversation: c}", "'sandbx' (did you mean 'sandbox'?)"),
+        ("template_suport: true", "did you mean 'template_support'?"),
+        ("fixtures: {suspended: x}", "'fixtures.suspended' (did you mean 'suspended_channel'?)"),
+    ],
+)
+def test_unknown_keys_are_errors_with_did_you_mean(typo, suggestion) -> None:
+    # a typo'd key would silently drop what it meant (a misspelt sandbox skips the post rules)
+    with pytest.raises(ConformanceError, match=re.escape(suggestion)):
+        parse_profile(FULL + typo, environ={"SECRET": "x"})
+
+
+def test_template_support_is_a_boolean() -> None:
+    assert parse_profile(FULL, environ={"SECRET": "x"}).template_support is False
+    text = FULL + "\ntemplate_support: true"
+    assert parse_profile(text, environ={"SECRET": "x"}).template_support is True
+    with pytest.raises(ConformanceError, match="template_support: must be true or false"):
+        parse_profile(FULL + "\ntemplate_support: yes please", environ={"SECRET": "x"})
 
 
 @pytest.mark.parametrize(

@@ -41,9 +41,9 @@ def test_default_run_certifies_the_reference_with_every_rule_passed() -> None:
     assert set(statuses(report).values()) == {PASSED}
     assert {r.rule.id for r in report.results} == set(RULES)
     assert all(r.checked > 0 for r in report.results)
-    # every request is accounted to a phase (plus the one reachability call before them)
+    # every request is accounted to a step (plus the one preflight call before them)
     assert sum(report.meta["phase_requests"].values()) + 1 == report.meta["requests"]
-    assert report.meta["phase_requests"]["fuzzing:generated requests"] > 0
+    assert report.meta["phase_requests"]["generated requests"] > 0
     assert report.meta["first_finding_s"] is None
 
 
@@ -170,7 +170,7 @@ def test_unreachable_provider_is_exit_2_with_a_report(tmp_path: Path) -> None:
 def test_a_suite_bug_mid_run_keeps_the_report(tmp_path: Path, monkeypatch) -> None:
     from conformance.scenarios import writes
 
-    def broken(session) -> None:
+    def broken(*args) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(writes, "post", broken)
@@ -178,4 +178,7 @@ def test_a_suite_bug_mid_run_keeps_the_report(tmp_path: Path, monkeypatch) -> No
         report = run(RunOptions(profile=profile, seed=1, fuzz=False))
     assert any("RuntimeError: boom" in e for e in report.meta["suite_errors"])
     assert statuses(report)["post.invalid-body"] == "skipped"
-    assert report.verdict == "incomplete"
+    # a run the suite could not finish is never certified, whatever else passed
+    assert report.verdict == "error" and report.exit_code == 2
+    assert "suite error" in report.error and "RuntimeError: boom" in report.error
+    assert report.to_dict()["error"] == report.error  # so every rendering names it

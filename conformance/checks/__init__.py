@@ -23,6 +23,8 @@ EXCHANGE_CHECKS: dict[str, Check] = {
     "status.documented": status.check_documented,
     "status.no-server-error": status.check_no_server_error,
     "robustness.timeout": status.check_timeout,
+    "robustness.response-size": status.check_response_size,
+    "robustness.invalid-input": status.check_invalid_input,
     "auth.valid-accepted": status.check_valid_accepted,
     "response.content-type": body.check_content_type,
     "response.success-envelope": body.check_success_envelope,
@@ -36,6 +38,19 @@ EXCHANGE_CHECKS: dict[str, Check] = {
     "pagination.messages-limit": pagination.check_messages_limit,
 }
 
+# Rules that judge an exchange without reading its body: the only ones applied to a body that
+# was cut at the cap or at the deadline.
+WHOLE_BODY_NOT_NEEDED = frozenset(
+    {
+        "status.documented",
+        "status.no-server-error",
+        "response.content-type",
+        "robustness.timeout",
+        "robustness.response-size",
+        "auth.valid-accepted",
+    }
+)
+
 
 def judge(
     exchange: Exchange, ctx: CheckContext, rules: Iterable[str] | None = None
@@ -43,7 +58,10 @@ def judge(
     """Run the checks (all, or those named) over one exchange: findings and rules checked."""
     findings: list[Finding] = []
     checked: set[str] = set()
+    incomplete = exchange.response is not None and exchange.response.truncated
     for rule_id in EXCHANGE_CHECKS if rules is None else rules:
+        if incomplete and rule_id not in WHOLE_BODY_NOT_NEEDED:
+            continue  # a cut body is judged for its size or time, never as broken JSON
         result = EXCHANGE_CHECKS[rule_id](exchange, ctx)
         if result is not None:
             checked.add(rule_id)

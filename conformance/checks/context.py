@@ -27,6 +27,7 @@ def _utcnow() -> datetime:
 class CheckContext:
     spec: SpecView
     timeout: float = 10.0
+    body_cap: int = 10 * 1024 * 1024
     now: Callable[[], datetime] = field(default=_utcnow)
     # Allowed clock skew when judging retry_by "not in the past".
     skew_seconds: float = 5.0

@@ -16,7 +16,11 @@ from conformance.model import Exchange, Finding
 
 
 def conversations_in(exchange: Exchange) -> Iterator[dict[str, Any]]:
-    """Conversations in a 200 body of getConversations or getConversationById."""
+    """Conversations in a 200 body of getConversations or getConversationById.
+
+    A conversation without a `participants` list is yielded too: it has no participants,
+    which participants.exactly-two must fail (the other rules judge only real lists).
+    """
     response = exchange.response
     if (
         response is None
@@ -28,15 +32,19 @@ def conversations_in(exchange: Exchange) -> Iterator[dict[str, Any]]:
     body = response.json()
     data = body.get("data") if isinstance(body, dict) else None
     for conversation in data if isinstance(data, list) else [data]:
-        if isinstance(conversation, dict) and isinstance(conversation.get("participants"), list):
+        if isinstance(conversation, dict):
             yield conversation
 
 
 def _per_conversation(
-    rule: str, judge: Callable[[dict[str, Any]], str | None]
+    rule: str, judge: Callable[[dict[str, Any]], str | None], *, needs_list: bool = True
 ) -> Callable[[Exchange, CheckContext], list[Finding] | None]:
     def check(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
-        conversations = list(conversations_in(exchange))
+        conversations = [
+            c
+            for c in conversations_in(exchange)
+            if not needs_list or isinstance(c.get("participants"), list)
+        ]
         if not conversations:
             return None
         findings = []
@@ -62,7 +70,13 @@ def _participants(conversation: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _exactly_two(conversation: dict[str, Any]) -> str | None:
-    count = len(conversation["participants"])
+    participants = conversation.get("participants")
+    if not isinstance(participants, list):
+        shown = (
+            "no participants list" if participants is None else "participants that is not a list"
+        )
+        return f"has {shown}: 0 participants; exactly 2 are supported"
+    count = len(participants)
     return None if count == 2 else f"has {count} participants; exactly 2 are supported"
 
 
@@ -91,7 +105,7 @@ def _sender_known(conversation: dict[str, Any]) -> str | None:
     return None
 
 
-check_exactly_two = _per_conversation("participants.exactly-two", _exactly_two)
+check_exactly_two = _per_conversation("participants.exactly-two", _exactly_two, needs_list=False)
 check_roles = _per_conversation("participants.roles", _roles)
 check_unique_ids = _per_conversation("participants.unique-ids", _unique_ids)
 check_sender_known = _per_conversation("participants.sender-known", _sender_known)

@@ -115,7 +115,9 @@ def create_app(config: ReferenceConfig | None = None) -> Flask:
         raw = request.args.get(name)
         if raw is None:
             return DEFAULT_LIMIT
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        # ASCII digits only: str.isdigit() also accepts '¹' or '٣', which int() refuses or reads
+        # differently, and a 500 on such input would break the contract we model.
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
             raise Refusal(400, "INVALID_BODY", f"{name} must be an integer from 1 to {MAX_LIMIT}")
         return int(raw)
 

@@ -97,6 +97,7 @@ class ReferenceServer:
                 "forbidden_channel": FORBIDDEN_CHANNEL,
             },
             "rate_limit_probe": {"requests": 120, "seconds": 1},
+            "template_support": True,  # its main channel serves templates
         }
 
     def write_profile(self, path: str | Path) -> Path:

@@ -1,15 +1,21 @@
 """Who may see what: credentials, the suspended and forbidden fixtures, unknown ids.
 
 Each request is otherwise valid (real ids from discovery) so that the one thing wrong with
-it, the credential or the id, is what the provider must answer to.
+it, the credential or the id, is what the provider must answer to. Probes of the write
+operations always target ids the suite made up, so a provider that ignores credentials or
+ids still loses nothing: the disposable channel survives for delete.channel, and no real
+conversation receives a message.
 """
 
 from __future__ import annotations
 
-from conformance.contract import ENDPOINT_VARIABLES
-from conformance.scenarios.session import Session, expect_error
+from typing import Any
 
-PHASE = "scenarios"
+from conformance.contract import ENDPOINT_VARIABLES
+from conformance.model import Exchange
+from conformance.scenarios.session import Session
+
+STEP = "refusals"
 READ_OPERATIONS = (
     "getConversations",
     "getConversationById",
@@ -17,64 +23,73 @@ READ_OPERATIONS = (
     "getTemplates",
     "getMessageById",
 )
+WRITE_OPERATIONS = ("postMessage", "deleteChannelById")
+AUTH_CASES = (
+    ("none", "auth.required", "no Authorization header"),
+    ("wrong-secret", "auth.wrong-credentials", "wrong client secret"),
+    ("wrong-id", "auth.wrong-credentials", "wrong client id"),
+)
 
 
-def _operations(session: Session) -> list[str]:
-    return [op for op in ENDPOINT_VARIABLES if session.has(op)]
+def expect(rule: str, status: int, code: str, what: str) -> dict[str, Any]:
+    """The context that tells `judge_refusals` what this request must get."""
+    return {"rule": rule, "expect_status": status, "expect_codes": [code], "what": what}
 
 
-def _side_effect_args(session: Session, operation: str) -> dict[str, object] | None:
-    """Path and form for postMessage/deleteChannelById where the profile allows them."""
-    profile = session.profile
-    if operation == "postMessage":
-        if profile.sandbox is None:
-            return None
-        return {
-            "form": {
-                "conversationId": profile.sandbox.conversation,
-                "senderId": profile.sandbox.sender,
-                "recipientIds": profile.sandbox.recipient,
-                "message": "messaging-conformance auth probe (must be refused)",
-            }
-        }
+def post_fields(session: Session) -> dict[str, str]:
+    """A well-formed post body: the sandbox's speakers, else a listed conversation's."""
+    sandbox = session.profile.sandbox
+    if sandbox is not None:
+        conversation, sender, recipient = sandbox.conversation, sandbox.sender, sandbox.recipient
+    else:
+        ids = session.sample_ids()
+        conversation, sender, recipient = (ids["sourceConversationId"], ids["senderId"], "")
+        roles = session.seen.roles_of(conversation)
+        sender = roles.get("source_user", sender)
+        recipient = roles.get("end_user", sender)
+    return {
+        "conversationId": conversation,
+        "senderId": sender,
+        "recipientIds": recipient,
+        "message": "messaging-conformance probe (must be refused)",
+    }
+
+
+def _write_probe(session: Session, operation: str) -> dict[str, Any]:
+    """Path and form for a write to a channel no provider holds (harmless whatever happens)."""
+    path = {"providerChannelId": session.unknown_id("channel")}
     if operation == "deleteChannelById":
-        if profile.disposable_channel is None:
-            return None
-        return {"path": {"providerChannelId": profile.disposable_channel}}
-    return {}
+        return {"path": path}
+    return {"path": path, "form": post_fields(session)}
 
 
 def auth(session: Session) -> None:
     """No header, wrong secret, wrong id: every operation must answer 401 UNAUTHORIZED."""
     ids = session.sample_ids()
-    cases = (
-        ("none", "auth.required", "no Authorization header"),
-        ("wrong-secret", "auth.wrong-credentials", "wrong client secret"),
-        ("wrong-id", "auth.wrong-credentials", "wrong client id"),
-    )
-    for operation in _operations(session):
-        extra = _side_effect_args(session, operation)
-        if extra is None:
+    evidence: list[Exchange | None] = []
+    for operation in ENDPOINT_VARIABLES:
+        if not session.has(operation):
             continue
-        path = {**ids, **extra.get("path", {})}  # type: ignore[dict-item]
-        for mode, rule, what in cases:
-            exchange = session.call(
-                operation,
-                PHASE,
-                path,
-                form=extra.get("form"),
-                auth=mode,
-                context={"expect": "unauthorized"},
+        probe = _write_probe(session, operation) if operation in WRITE_OPERATIONS else {}
+        path = {**ids, **probe.get("path", {})}
+        for mode, rule, what in AUTH_CASES:
+            evidence.append(
+                session.call(
+                    operation,
+                    STEP,
+                    path,
+                    form=probe.get("form"),
+                    auth=mode,
+                    context=expect(rule, 401, "UNAUTHORIZED", f"{operation} with {what}"),
+                )
             )
-            session.ledger.check(
-                rule,
-                expect_error(exchange, rule, 401, ("UNAUTHORIZED",), f"{operation} with {what}"),
-            )
+    session.conclude(STEP, evidence)
 
 
 def fixtures(session: Session) -> None:
     """Suspended account: 401 ACCOUNT_SUSPENDED; another account's channel: 403 FORBIDDEN."""
     ids = session.sample_ids()
+    evidence: list[Exchange | None] = []
     for fixture, rule, status, code in (
         ("suspended_channel", "auth.account-suspended", 401, "ACCOUNT_SUSPENDED"),
         ("forbidden_channel", "error.forbidden", 403, "FORBIDDEN"),
@@ -84,40 +99,43 @@ def fixtures(session: Session) -> None:
             session.ledger.skip(rule, f"the profile names no fixtures.{fixture}")
             continue
         for operation in READ_OPERATIONS:
-            if not session.has(operation):
-                continue
-            path = {**ids, "providerChannelId": channel}
-            exchange = session.call(operation, PHASE, path, context={"fixture": fixture})
-            session.ledger.check(
-                rule,
-                expect_error(
-                    exchange, rule, status, (code,), f"{operation} on {fixture} {channel!r}"
-                ),
-            )
+            if session.has(operation):
+                evidence.append(
+                    session.call(
+                        operation,
+                        STEP,
+                        {**ids, "providerChannelId": channel},
+                        context={
+                            "fixture": fixture,
+                            **expect(rule, status, code, f"{operation} on {fixture} {channel!r}"),
+                        },
+                    )
+                )
+    session.conclude(STEP, evidence)
 
 
 def unknown_ids(session: Session) -> None:
     """An id the provider cannot hold gets 404 NOT_FOUND, never an empty 200."""
     ids = session.sample_ids()
-    channel = session.unknown_id("channel")
-    for operation in READ_OPERATIONS:
-        if session.has(operation):
-            exchange = session.call(
+    evidence: list[Exchange | None] = []
+    for operation in ENDPOINT_VARIABLES:
+        if not session.has(operation):
+            continue
+        if operation in WRITE_OPERATIONS:
+            probe = _write_probe(session, operation)
+            path, form = {**ids, **probe["path"]}, probe.get("form")
+        else:
+            path, form = {**ids, "providerChannelId": session.unknown_id("channel")}, None
+        what = f"{operation} with unknown providerChannelId"
+        evidence.append(
+            session.call(
                 operation,
-                PHASE,
-                {**ids, "providerChannelId": channel},
-                context={"expect": "not_found"},
+                STEP,
+                path,
+                form=form,
+                context=expect("notfound.channel", 404, "NOT_FOUND", what),
             )
-            session.ledger.check(
-                "notfound.channel",
-                expect_error(
-                    exchange,
-                    "notfound.channel",
-                    404,
-                    ("NOT_FOUND",),
-                    f"{operation} with unknown providerChannelId",
-                ),
-            )
+        )
     probes = (
         ("getConversationById", "sourceConversationId", "notfound.conversation"),
         ("getSenderById", "senderId", "notfound.sender"),
@@ -127,15 +145,13 @@ def unknown_ids(session: Session) -> None:
         if not session.has(operation):
             session.ledger.skip(rule, f"{operation} is not in the manifest")
             continue
-        exchange = session.call(
-            operation,
-            PHASE,
-            {**ids, variable: session.unknown_id(variable)},
-            context={"expect": "not_found"},
+        what = f"{operation} with unknown {variable}"
+        evidence.append(
+            session.call(
+                operation,
+                STEP,
+                {**ids, variable: session.unknown_id(variable)},
+                context=expect(rule, 404, "NOT_FOUND", what),
+            )
         )
-        session.ledger.check(
-            rule,
-            expect_error(
-                exchange, rule, 404, ("NOT_FOUND",), f"{operation} with unknown {variable}"
-            ),
-        )
+    session.conclude(STEP, evidence)

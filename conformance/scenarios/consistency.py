@@ -1,7 +1,8 @@
 """Cross-endpoint consistency: what one endpoint lists, the by-id endpoints must find.
 
 Pipedrive opens conversations it listed, fetches avatars of participants flagged for it and
-refreshes expiring attachment links by message id; each of those lookups is replayed here.
+refreshes expiring attachment links by message id; each of those lookups is replayed here
+and judged by `conformance.checks.flows.judge_lookups`.
 """
 
 from __future__ import annotations
@@ -9,51 +10,24 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conformance.checks.text import excerpt
-from conformance.model import Finding
-from conformance.scenarios.session import Session, data_of, describe
+from conformance.model import Exchange
+from conformance.scenarios.session import Session
 
-PHASE = "scenarios"
+STEP = "lookups"
 MAX_LOOKUPS = 60
 
 
-def _lookup(
-    session: Session, operation: str, path: dict[str, str], want: str, rule: str, what: str
-) -> list[Finding] | None:
-    exchange = session.call(operation, PHASE, path, context={"expect": "found"})
-    if exchange is None:
-        return None
-    data = data_of(exchange)
-    if not isinstance(data, dict):
-        return [
-            Finding(
-                rule,
-                f"{what} {excerpt(want, 40)}: got {describe(exchange)}, expected 200 with it",
-                operation,
-                exchange,
-            )
-        ]
-    if data.get("id") != want:
-        return [
-            Finding(
-                rule,
-                f"{what} {excerpt(want, 40)} returned id {excerpt(data.get('id'), 40)}",
-                operation,
-                exchange,
-            )
-        ]
-    if operation == "getConversationById":
-        session.seen.add_conversation(data)
-    return []
-
-
-def _run_all(session: Session, rule: str, jobs: list[tuple[Any, ...]]) -> None:
-    def one(job: tuple[Any, ...]) -> list[Finding] | None:
-        return _lookup(session, *job)
+def _lookups(session: Session, jobs: list[tuple[str, dict[str, str], dict[str, Any]]]) -> None:
+    def one(job: tuple[str, dict[str, str], dict[str, Any]]) -> Exchange | None:
+        operation, path, context = job
+        return session.call(operation, STEP, path, context=context)
 
     with ThreadPoolExecutor(max_workers=max(1, session.workers)) as pool:
-        for findings in pool.map(one, jobs):
-            session.ledger.check(rule, findings)
+        session.conclude(STEP, list(pool.map(one, jobs)))
+
+
+def _want(rule: str, want: str, what: str) -> dict[str, Any]:
+    return {"rule": rule, "want": want, "what": what}
 
 
 def conversations(session: Session) -> None:
@@ -62,19 +36,10 @@ def conversations(session: Session) -> None:
     if not ids:
         session.ledger.skip(rule, "getConversations listed no conversation")
         return
-    _run_all(
+    what = "getConversationById of listed conversation"
+    _lookups(
         session,
-        rule,
-        [
-            (
-                "getConversationById",
-                {"sourceConversationId": cid},
-                cid,
-                rule,
-                "getConversationById of listed conversation",
-            )
-            for cid in ids
-        ],
+        [("getConversationById", {"sourceConversationId": c}, _want(rule, c, what)) for c in ids],
     )
 
 
@@ -87,14 +52,8 @@ def senders(session: Session) -> None:
     if not session.has("getSenderById"):
         session.ledger.skip(rule, "getSenderById is not in the manifest")
         return
-    _run_all(
-        session,
-        rule,
-        [
-            ("getSenderById", {"senderId": pid}, pid, rule, "getSenderById of participant")
-            for pid in ids
-        ],
-    )
+    what = "getSenderById of participant"
+    _lookups(session, [("getSenderById", {"senderId": p}, _want(rule, p, what)) for p in ids])
 
 
 def messages(session: Session) -> None:
@@ -107,25 +66,22 @@ def messages(session: Session) -> None:
     if not keys:
         session.ledger.skip(rule, "no message was seen to look up")
         return
-    _run_all(
+    what = "getMessageById of message"
+    _lookups(
         session,
-        rule,
         [
             (
                 "getMessageById",
                 {"sourceConversationId": cid, "sourceMessageId": mid},
-                mid,
-                rule,
-                "getMessageById of message",
+                _want(rule, mid, what),
             )
             for cid, mid in keys
         ],
     )
 
 
-def templates(session: Session) -> None:
-    """Only records whether templates exist, for manifest.capability-endpoints."""
+def plain_reads(session: Session) -> None:
+    """One valid read of the endpoints no lookup reaches (getTemplates): so their 200 bodies
+    are judged (schema, envelope, size) even in a run without fuzzing."""
     if session.has("getTemplates"):
-        data = data_of(session.call("getTemplates", PHASE))
-        templates_ = data.get("templates") if isinstance(data, dict) else None
-        session.seen.templates = bool(templates_)
+        session.call("getTemplates", "reads")

@@ -1,21 +1,23 @@
 """What every scenario shares: the client, the ledger, the ids discovered so far.
 
-Scenarios are deterministic conversations with the provider. They send through the one
-client (so its policy and recording apply), and judge flow rules with the small pure
-helpers here; single-exchange rules are judged for them by the recorder's listener.
+Scenarios are deterministic conversations with the provider: they send through the one
+client (so its policy and recording apply), tag each exchange with the step whose judge will
+read it, and hand the evidence to `conformance.checks.flows.judge_step`. They never judge.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.checks.text import excerpt
-from conformance.client import PolicyRefused, ProviderClient
+from conformance.checks.evidence import data_of, dicts, next_cursor
+from conformance.checks.flows import judge_step
+from conformance.client import UNKNOWN_PREFIX, PolicyRefused, ProviderClient
 from conformance.ledger import Ledger
-from conformance.model import Exchange, Finding
+from conformance.model import Exchange
 from conformance.profile import Profile
 
 
@@ -27,19 +29,43 @@ class Seen:
     participants: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (conversation id, message id) -> message
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    templates: bool = False
+    # Most messages one answer showed per conversation, and conversations with more to page.
+    message_counts: dict[str, int] = field(default_factory=dict)
+    paged: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def observe(self, exchange: Exchange) -> None:
+        """Learn ids from every conversation any 2xx answer carries (a recorder listener)."""
+        if exchange.operation not in ("getConversations", "getConversationById"):
+            return
+        data = data_of(exchange)
+        with self._lock:  # consistency lookups run in threads
+            for conversation in data if isinstance(data, list) else [data]:
+                self.add_conversation(conversation)
 
     def add_conversation(self, conversation: Any) -> None:
         if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
             return
         cid = conversation["id"]
         self.conversations.setdefault(cid, conversation)
-        for participant in _dicts(conversation.get("participants")):
+        for participant in dicts(conversation.get("participants")):
             if isinstance(participant.get("id"), str):
                 self.participants.setdefault(participant["id"], participant)
-        for message in _dicts(conversation.get("messages")):
+        for message in dicts(conversation.get("messages")):
             if isinstance(message.get("id"), str):
                 self.messages.setdefault((cid, message["id"]), message)
+        counted = len(dicts(conversation.get("messages")))
+        self.message_counts[cid] = max(counted, self.message_counts.get(cid, 0))
+        if next_cursor(conversation.get("next_messages_cursor")):
+            self.paged.add(cid)
+
+    def roles_of(self, cid: str) -> dict[str, str]:
+        """role -> participant id in a conversation seen (first of each role)."""
+        out: dict[str, str] = {}
+        for participant in dicts(self.conversations.get(cid, {}).get("participants")):
+            if isinstance(participant.get("role"), str) and isinstance(participant.get("id"), str):
+                out.setdefault(participant["role"], participant["id"])
+        return out
 
     @property
     def avatar_participants(self) -> list[str]:
@@ -54,12 +80,8 @@ class Seen:
         return [
             key
             for key, m in self.messages.items()
-            if any(a.get("link_expires") is True for a in _dicts(m.get("attachments")))
+            if any(a.get("link_expires") is True for a in dicts(m.get("attachments")))
         ]
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 @dataclass
@@ -75,25 +97,38 @@ class Session:
         return self.client.manifest.endpoint(operation) is not None
 
     def call(
-        self, operation: str, phase: str, path: Mapping[str, str] | None = None, **kwargs: Any
+        self,
+        operation: str,
+        step: str,
+        path: Mapping[str, str] | None = None,
+        *,
+        context: Mapping[str, Any] | None = None,
+        **kwargs: Any,
     ) -> Exchange | None:
-        """Send with the main channel filled in.
+        """Send with the main channel filled in, tagged as evidence of `step`.
 
-        None when the manifest or policy forbids the request, or when the provider still
-        answered 429 after the client's retries: a rate limit says nothing about the rule the
-        scenario is judging (the 429 itself was judged by the exchange checks).
+        None when nothing was sent: the manifest or the policy forbids the request, the
+        provider is down, or the operation was abandoned after repeated timeouts.
         """
         values = {"providerChannelId": self.profile.channel, **(path or {})}
         try:
-            exchange = self.client.send(operation, values, phase=phase, **kwargs)
+            return self.client.send(
+                operation,
+                values,
+                phase="scenarios",
+                context={"step": step, **(context or {})},
+                **kwargs,
+            )
         except PolicyRefused:
             return None
-        limited = exchange.response is not None and exchange.response.status == 429
-        return None if limited and kwargs.get("honour_429", True) else exchange
+
+    def conclude(self, step: str, exchanges: Sequence[Exchange | None]) -> None:
+        """Hand a step's evidence to its judge and record the rule results."""
+        self.ledger.apply(judge_step(step, [e for e in exchanges if e is not None]))
 
     def unknown_id(self, kind: str) -> str:
         """An id no provider can hold, reproducible from the run's seed."""
-        return f"conformance-unknown-{kind}-{self.rng.getrandbits(48):012x}"
+        return f"{UNKNOWN_PREFIX}{kind}-{self.rng.getrandbits(48):012x}"
 
     def sample_ids(self) -> dict[str, str]:
         """Real ids for every path variable, so a request is valid but for what is tested."""
@@ -108,51 +143,3 @@ class Session:
         for name in ("sourceConversationId", "sourceMessageId", "senderId"):
             ids.setdefault(name, self.unknown_id(name))
         return ids
-
-
-# -- pure helpers for judging flow rules -------------------------------------------------
-def data_of(exchange: Exchange | None) -> Any:
-    """`data` of a 2xx JSON envelope (the bare body for getMessageById), else None."""
-    if exchange is None or exchange.response is None or not 200 <= exchange.response.status < 300:
-        return None
-    if not exchange.response.is_json:
-        return None
-    body = exchange.response.json()
-    if exchange.operation == "getMessageById":
-        return body if isinstance(body, dict) else None
-    return body.get("data") if isinstance(body, dict) else None
-
-
-def error_code(exchange: Exchange) -> Any:
-    try:
-        return exchange.response.json()["data"]["code"]  # type: ignore[union-attr]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
-def describe(exchange: Exchange) -> str:
-    """`404 NOT_FOUND`, `200`, or `no response (timeout ...)`: how a response looked."""
-    if exchange.response is None:
-        return f"no response ({exchange.error})"
-    code = error_code(exchange)
-    return f"{exchange.response.status}" + (f" {excerpt(code, 40)}" if code is not None else "")
-
-
-def expect_error(
-    exchange: Exchange | None, rule: str, status: int, codes: Iterable[str], what: str
-) -> list[Finding] | None:
-    """The one shape of every 'this request must fail with X' judgement (None: not judged)."""
-    if exchange is None or exchange.response is not None and exchange.response.status == 429:
-        return None
-    codes = tuple(codes)
-    got_status = exchange.response.status if exchange.response is not None else None
-    if got_status == status and error_code(exchange) in codes:
-        return []
-    return [
-        Finding(
-            rule,
-            f"{what}: got {describe(exchange)}, expected {status} {' or '.join(codes)}",
-            exchange.operation,
-            exchange,
-        )
-    ]

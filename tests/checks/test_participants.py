@@ -68,3 +68,14 @@ def test_not_applicable_without_conversations(ctx) -> None:
         is None
     )
     assert rules(p.check_roles(listed(conversation([AGENT, CONTACT])), ctx)) == []
+
+
+@pytest.mark.parametrize("participants", [None, "a,b", {"a": 1}], ids=["absent", "str", "dict"])
+def test_a_conversation_without_a_participants_list_has_zero(ctx, participants) -> None:
+    missing = {"id": "c1", "messages": []}
+    if participants is not None:
+        missing["participants"] = participants
+    (finding,) = p.check_exactly_two(listed(missing), ctx)
+    assert "0 participants" in finding.message
+    # only exactly-two: the other rules judge real lists, so no collateral findings
+    assert failing(listed(missing), ctx) == ["participants.exactly-two"]

@@ -1,0 +1,97 @@
+"""Reading recorded exchanges: the one place that knows how to get `data`, a code, a status.
+
+Every judge (single-exchange or multi-step) reads provider bodies through these helpers, so
+"what counts as a 2xx body's data" or "what counts as an error code" is decided once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from conformance.checks.text import excerpt
+from conformance.contract import BARE_BODY_OPERATIONS
+from conformance.model import Exchange, Finding
+
+
+def status_of(exchange: Exchange | None) -> int | None:
+    if exchange is None or exchange.response is None:
+        return None
+    return exchange.response.status
+
+
+def is_2xx(exchange: Exchange | None) -> bool:
+    status = status_of(exchange)
+    return status is not None and 200 <= status < 300
+
+
+def rate_limited(exchange: Exchange | None) -> bool:
+    """A 429 says nothing about the rule a scenario judges (the 429 itself is judged)."""
+    return status_of(exchange) == 429
+
+
+def body_of(exchange: Exchange | None) -> Any:
+    """The parsed JSON body of a complete response, else None."""
+    if exchange is None or exchange.response is None or exchange.response.truncated:
+        return None
+    return exchange.response.json() if exchange.response.is_json else None
+
+
+def data_of(exchange: Exchange | None) -> Any:
+    """`data` of a 2xx JSON envelope (the bare body for getMessageById), else None."""
+    if not is_2xx(exchange):
+        return None
+    body = body_of(exchange)
+    assert exchange is not None
+    if exchange.operation in BARE_BODY_OPERATIONS:
+        return body if isinstance(body, dict) else None
+    return body.get("data") if isinstance(body, dict) else None
+
+
+def additional_of(exchange: Exchange | None) -> dict[str, Any]:
+    """`additional_data` of a 2xx envelope ({} when absent or not an object)."""
+    body = body_of(exchange) if is_2xx(exchange) else None
+    extra = body.get("additional_data") if isinstance(body, dict) else None
+    return extra if isinstance(extra, dict) else {}
+
+
+def error_code(exchange: Exchange | None) -> Any:
+    body = body_of(exchange)
+    data = body.get("data") if isinstance(body, dict) else None
+    return data.get("code") if isinstance(data, dict) else None
+
+
+def describe(exchange: Exchange) -> str:
+    """`404 NOT_FOUND`, `200`, or `no response (timeout ...)`: how a response looked."""
+    if exchange.response is None:
+        return f"no response ({exchange.error})"
+    code = error_code(exchange)
+    return f"{exchange.response.status}" + (f" {excerpt(code, 40)}" if code is not None else "")
+
+
+def next_cursor(value: Any) -> str | None:
+    """The cursor to follow, or None at the end (absent, empty, or not a string)."""
+    return value if isinstance(value, str) and value else None
+
+
+def dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def refusal(
+    exchange: Exchange, rule: str, status: int, codes: Iterable[str], what: str
+) -> list[Finding] | None:
+    """The one shape of every 'this request must fail with X' judgement (None: not judged)."""
+    if rate_limited(exchange):
+        return None
+    codes = tuple(codes)
+    if status_of(exchange) == status and error_code(exchange) in codes:
+        return []
+    return [
+        Finding(
+            rule,
+            f"{what}: got {describe(exchange)}, expected {status} {' or '.join(codes)}",
+            exchange.operation,
+            exchange,
+        )
+    ]

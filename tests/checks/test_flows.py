@@ -1,0 +1,148 @@
+"""Multi-step judges (conformance.checks.flows): every clause, from hand-made evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checks.flows import DISPOSABLE_GONE, JUDGES, judge_step
+from tests.checks.conftest import error_body, exchange
+
+
+def refused(status: int, code: str | None, rule: str = "auth.required", **context):
+    body = error_body(code) if code else {"success": True, "data": []}
+    ctx = {
+        "step": "refusals",
+        "rule": rule,
+        "expect_status": 401,
+        "expect_codes": ["UNAUTHORIZED"],
+        "what": "getConversations with no Authorization header",
+        **context,
+    }
+    return exchange(status, body, context=ctx)
+
+
+def test_every_step_a_scenario_tags_has_a_judge() -> None:
+    assert set(JUDGES) >= {
+        "conversation-walks",
+        "message-paging",
+        "lookups",
+        "refusals",
+        "posts",
+        "delete",
+        "rate-limit-probe",
+        "reads",
+    }
+
+
+def test_refusal_with_the_expected_status_and_code_holds() -> None:
+    assert judge_step("refusals", [refused(401, "UNAUTHORIZED")]) == {"auth.required": []}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "shown"),
+    [(200, None, "got 200"), (401, "FORBIDDEN", "got 401 'FORBIDDEN'"), (404, "NOT_FOUND", "404")],
+)
+def test_refusal_with_another_answer_fails(status, code, shown) -> None:
+    (finding,) = judge_step("refusals", [refused(status, code)])["auth.required"]
+    assert shown in finding.message and "expected 401 UNAUTHORIZED" in finding.message
+
+
+def test_refusals_group_by_the_rule_each_exchange_names() -> None:
+    result = judge_step(
+        "refusals",
+        [
+            refused(401, "UNAUTHORIZED"),
+            refused(200, None, rule="auth.wrong-credentials"),
+            refused(429, "RATE_LIMIT_EXCEEDED", rule="notfound.channel"),
+        ],
+    )
+    assert result["auth.required"] == []
+    assert [f.rule for f in result["auth.wrong-credentials"]] == ["auth.wrong-credentials"]
+    assert result["notfound.channel"] is None  # a 429 judges nothing
+
+
+def lookup(status: int, data, want: str = "c1"):
+    body = {"success": True, "data": data} if status == 200 else error_body()
+    context = {"rule": "consistency.conversation-by-id", "want": want, "what": "by id"}
+    return exchange(status, body, operation="getConversationById", context=context)
+
+
+def test_lookup_finding_the_same_id_holds() -> None:
+    assert judge_step("lookups", [lookup(200, {"id": "c1"})]) == {
+        "consistency.conversation-by-id": []
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "data", "shown"),
+    [(200, {"id": "c2"}, "returned id 'c2'"), (404, None, "got 404"), (200, [], "got 200")],
+)
+def test_lookup_not_finding_the_id_fails(status, data, shown) -> None:
+    (finding,) = judge_step("lookups", [lookup(status, data)])["consistency.conversation-by-id"]
+    assert shown in finding.message
+
+
+def post(status: int, data):
+    body = {"success": True, "data": data} if status == 200 else error_body("INVALID_BODY")
+    return exchange(status, body, operation="postMessage", context={"label": "with a file"})
+
+
+def test_post_with_an_id_holds_and_without_fails() -> None:
+    assert judge_step("posts", [post(200, {"id": "m1"})]) == {"post.accepts-multipart": []}
+    for bad in (post(200, {}), post(200, {"id": ""}), post(400, None)):
+        (finding,) = judge_step("posts", [bad])["post.accepts-multipart"]
+        assert "with a file" in finding.message and "non-empty data.id" in finding.message
+
+
+def probe(kind: str, status: int, body, operation: str = "getConversations"):
+    context = {"step": "delete", "probe": kind, "channel": "tmp"}
+    return exchange(status, body, operation=operation, context=context)
+
+
+OK = {"success": True}
+LIST = {"success": True, "data": []}
+
+
+def test_delete_then_gone_holds() -> None:
+    evidence = [
+        probe("exists", 200, LIST),
+        probe("delete", 200, OK, "deleteChannelById"),
+        probe("after", 404, error_body("NOT_FOUND")),
+    ]
+    assert judge_step("delete", evidence) == {"delete.channel": []}
+
+
+def test_a_channel_already_gone_is_skipped_with_the_reason() -> None:
+    assert judge_step("delete", [probe("exists", 404, error_body("NOT_FOUND"))]) == {
+        "delete.channel": DISPOSABLE_GONE
+    }
+
+
+def test_a_delete_that_fails_or_says_nothing_fails() -> None:
+    for answer in (
+        probe("delete", 200, {"success": False}, "deleteChannelById"),
+        probe("delete", 500, {"x": 1}, "deleteChannelById"),
+    ):
+        (finding,) = judge_step("delete", [probe("exists", 200, LIST), answer])["delete.channel"]
+        assert 'expected 200 {"success": true}' in finding.message
+
+
+def test_a_channel_still_there_after_delete_fails() -> None:
+    evidence = [
+        probe("exists", 200, LIST),
+        probe("delete", 200, OK, "deleteChannelById"),
+        probe("after", 200, LIST),
+    ]
+    (finding,) = judge_step("delete", evidence)["delete.channel"]
+    assert "after deleting" in finding.message and "expected 404 NOT_FOUND" in finding.message
+
+
+def burst(status: int):
+    body = error_body("RATE_LIMIT_EXCEEDED") if status == 429 else LIST
+    return exchange(status, body, context={"requests": 3, "seconds": 1.0})
+
+
+def test_rate_limit_probe_without_a_429_skips_retry_by() -> None:
+    result = judge_step("rate-limit-probe", [burst(200), burst(200)])
+    assert "met no rate limit" in result["error.retry-by"]
+    assert judge_step("rate-limit-probe", [burst(200), burst(429)]) == {}
