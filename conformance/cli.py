@@ -171,7 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     data = report.to_dict()
     if baseline is not None:
         data = apply_baseline(data, baseline, args.baseline)
-    paths = write_all(data, args.report_dir)
+    paths = write_all(data, args.report_dir, report.redactor)
     print(summary(report, str(paths["json"])))
     if baseline is not None:
         result = data["baseline"]

@@ -9,6 +9,7 @@ the profile's sandbox, and recording every exchange with credentials scrubbed ou
 from __future__ import annotations
 
 import base64
+import dataclasses
 import socket
 import threading
 import time
@@ -24,17 +25,38 @@ import requests
 from conformance.manifest import Manifest
 from conformance.model import Exchange, RecordedRequest, RecordedResponse
 from conformance.profile import Credentials
+from conformance.redact import Redactor
 
-REDACTED = "<redacted>"
 RECORDED_BODY_CAP = 64 * 1024
 # What a recorded Authorization header says instead of the credential it carried.
 AUTH_PLACEHOLDERS = {
     "valid": "Basic <base64 client_id:client_secret>",
     "wrong-secret": "Basic <base64 client_id:wrong-secret>",
-    "wrong-id": "Basic <base64 wrong-client-id:client_secret>",
+    "wrong-id": "Basic <base64 wrong-client-id:wrong-secret>",
 }
 WRONG_SECRET = "conformance-wrong-secret"
 WRONG_ID = "conformance-wrong-client-id"
+
+
+def auth_values(credentials: Credentials) -> dict[str, str]:
+    """The Authorization header of each probe. Only "valid" carries the real secret: the
+    wrong-id probe pairs the wrong id with a made-up secret, so a provider echoing what it
+    refused cannot show the real secret under a client id nobody scrubs for."""
+
+    def basic(client_id: str, secret: str) -> str:
+        return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+    return {
+        "valid": basic(credentials.client_id, credentials.client_secret.reveal()),
+        "wrong-secret": basic(credentials.client_id, WRONG_SECRET),
+        "wrong-id": basic(WRONG_ID, WRONG_SECRET),
+    }
+
+
+def redactor_for(credentials: Credentials) -> Redactor:
+    """Scrubs the secret and every token the suite sends, in every encoding (redact.py)."""
+    tokens = [value.removeprefix("Basic ") for value in auth_values(credentials).values()]
+    return Redactor([credentials.client_secret.reveal(), *tokens])
 
 
 class PolicyRefused(Exception):
@@ -105,16 +127,8 @@ class ProviderClient:
         self._rate_lock = threading.Lock()
         self._next_slot = 0.0
         self._backoff_until = 0.0
-        secret = credentials.client_secret.reveal()
-        token = base64.b64encode(f"{credentials.client_id}:{secret}".encode()).decode()
-        # Longest first, so a token is scrubbed before any part of it.
-        self._scrub = sorted({s for s in (secret, token) if len(s) >= 4}, key=len, reverse=True)
-        self._auth_values = {
-            "valid": f"Basic {token}",
-            "wrong-secret": "Basic "
-            + base64.b64encode(f"{credentials.client_id}:{WRONG_SECRET}".encode()).decode(),
-            "wrong-id": "Basic " + base64.b64encode(f"{WRONG_ID}:{secret}".encode()).decode(),
-        }
+        self._auth_values = auth_values(credentials)
+        self.redactor = redactor_for(credentials)  # the run's outputs use it as a last guard
 
     def close(self) -> None:
         self._session.close()
@@ -194,7 +208,7 @@ class ProviderClient:
         while True:
             if paced:
                 self._pace()
-            exchange = self._send_once(operation, request, phase, context)
+            exchange = self._clean_error(self._send_once(operation, request, phase, context))
             self.recorder.add(exchange)
             response = exchange.response
             if not (
@@ -316,7 +330,7 @@ class ProviderClient:
         recorded = RecordedResponse(
             response.status_code,
             self._clean_headers(response.headers),
-            self._clean(body),
+            self._clean(body, truncated),
             elapsed,
             truncated,
         )
@@ -355,19 +369,19 @@ class ProviderClient:
                 return b"".join(chunks), True, True
         return b"".join(chunks), False, False
 
-    def _clean(self, body: bytes) -> bytes:
-        """The provider may echo our credentials back; they never leave this client."""
-        for secret in self._scrub:
-            body = body.replace(secret.encode(), REDACTED.encode())
-        return body
+    def _clean(self, body: bytes, truncated: bool = False) -> bytes:
+        """The provider may echo our credentials back, in any encoding; they never leave
+        this client (a body cut short also loses a credential cut in two at its end)."""
+        return self.redactor.scrub_bytes(body, truncated)
 
     def _clean_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        cleaned = {}
-        for key, value in headers.items():
-            for secret in self._scrub:
-                value = value.replace(secret, REDACTED)
-            cleaned[key] = value
-        return cleaned
+        return {self.redactor.scrub(k): self.redactor.scrub(v) for k, v in headers.items()}
+
+    def _clean_error(self, exchange: Exchange) -> Exchange:
+        """Transport errors can quote provider bytes (a chunk-size line, a header)."""
+        if exchange.error is None:
+            return exchange
+        return dataclasses.replace(exchange, error=self.redactor.scrub(exchange.error))
 
 
 def _cut(response: requests.Response) -> None:

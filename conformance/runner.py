@@ -18,7 +18,7 @@ from typing import Any
 
 from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
-from conformance.client import ClientPolicy, ProviderClient, Recorder
+from conformance.client import ClientPolicy, ProviderClient, Recorder, redactor_for
 from conformance.errors import ConformanceError
 from conformance.ledger import Ledger, verdict
 from conformance.manifest import Manifest, capability_findings, lint, load_manifest
@@ -108,6 +108,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
 
 
 def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
+    emit = redactor_for(target.profile.credentials).progress(emit)  # last guard: no secret shown
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**32)
     selected = frozenset(r.id for r in select(options.only))
     ledger = Ledger(selected=selected)
@@ -282,6 +283,7 @@ def _finish(
         meta=meta,
         error=error,
     )
+    report.redactor = session.client.redactor
     if error is not None:
         report.verdict = "error"
     return report
