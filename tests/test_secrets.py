@@ -112,7 +112,7 @@ def _remember_request(environ: dict) -> None:
 
 
 def _accept_any_client_id(environ: dict) -> None:
-    """Innermost: a provider that checks only the secret lets the wrong-id probe in."""
+    """Innermost: the wrong-id probe is let in, so its echo lands in a 2xx finding too."""
     try:
         decoded = base64.b64decode(environ.get("HTTP_AUTHORIZATION", "").split()[-1]).decode()
     except (binascii.Error, UnicodeDecodeError, IndexError):
