@@ -9,7 +9,6 @@ the profile's sandbox, and recording every exchange with credentials scrubbed ou
 from __future__ import annotations
 
 import base64
-import dataclasses
 import socket
 import threading
 import time
@@ -379,9 +378,11 @@ class ProviderClient:
 
     def _clean_error(self, exchange: Exchange) -> Exchange:
         """Transport errors can quote provider bytes (a chunk-size line, a header)."""
+        from dataclasses import replace
+
         if exchange.error is None:
             return exchange
-        return dataclasses.replace(exchange, error=self.redactor.scrub(exchange.error))
+        return replace(exchange, error=self.redactor.scrub(exchange.error))
 
 
 def _cut(response: requests.Response) -> None:
