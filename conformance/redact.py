@@ -85,14 +85,6 @@ def base64_forms(secret: str) -> set[str]:
     return {f for f in forms if len(f) >= MIN_ENCODED}
 
 
-def _prefixes(parts: list[str]) -> str:
-    """A pattern for any non-empty prefix of the characters `parts`: a(?:b(?:c)?)?."""
-    nested = parts[-1]
-    for part in reversed(parts[:-1]):
-        nested = f"{part}(?:{nested})?"
-    return nested
-
-
 def _anchor(form: str) -> str:
     """The longest run of letters and digits: matched raw by every pattern of `form`."""
     return max(re.findall(r"[A-Za-z0-9]+", form) or [""], key=len)
@@ -108,7 +100,7 @@ class Redactor:
         self._count = len(kept)
         self._text: re.Pattern[str] | None = None
         self._bytes: re.Pattern[bytes] | None = None
-        self._cut: re.Pattern[bytes] | None = None
+        self._steps: list[list[re.Pattern[bytes]]] = []  # per form, one per character
         self._anchors: tuple[str, ...] = ()
         self._byte_anchors: tuple[bytes, ...] = ()
         self._tail = 0
@@ -118,9 +110,8 @@ class Redactor:
         pattern = "|".join("".join(parts) for parts in chars)
         self._text = re.compile(pattern)
         self._bytes = re.compile(pattern.encode())
-        # The start of any form running into the end of a body that was cut short.
-        self._cut = re.compile(("(?:" + "|".join(map(_prefixes, chars)) + r")\Z").encode())
-        self._tail = max(len(form) for form in ordered) * 12  # every character escaped
+        self._steps = [[re.compile(part.encode()) for part in parts] for parts in chars]
+        self._tail = max(len(form) for form in ordered) * 9  # as if every character escaped
         anchors = [_anchor(form) for form in ordered]
         # A quick `in` test per anchor skips the regex on text that holds none of them.
         if all(len(a) >= 3 for a in anchors):
@@ -140,16 +131,29 @@ class Redactor:
 
     def scrub_bytes(self, body: bytes, truncated: bool = False, mark: str = REDACTED) -> bytes:
         """Scrub a body; a body cut short also loses a secret's first part at its very end."""
-        if self._bytes is None or self._cut is None:
+        if self._bytes is None:
             return body
         if not self._byte_anchors or any(a in body for a in self._byte_anchors):
             body = self._bytes.sub(mark.encode(), body)
-        if truncated:
-            start = max(0, len(body) - self._tail)
-            cut = self._cut.search(body, start)
-            if cut is not None:
-                body = body[: cut.start()]
-        return body
+        return body[: self._cut_point(body)] if truncated else body
+
+    def _cut_point(self, body: bytes) -> int:
+        """Where the start of some form runs into the end of `body` (else its length).
+
+        One character at a time, not one nested regex: nesting as deep as a long secret
+        would exceed the regex compiler's recursion limit.
+        """
+        for start in range(max(0, len(body) - self._tail), len(body)):
+            for steps in self._steps:
+                position = start
+                for step in steps:
+                    match = step.match(body, position)
+                    if match is None:
+                        break
+                    position = match.end()
+                    if position == len(body):
+                        return start
+        return len(body)
 
     def scrub_data(self, value: Any) -> Any:
         """A JSON-like value (report dict) with every string, key included, scrubbed."""

@@ -244,3 +244,13 @@ def test_report_document_and_renderings_are_scrubbed_at_the_edge(tmp_path, redac
 
 def test_run_report_repr_hides_the_redactor(redactor) -> None:
     assert "redactor=" not in repr(_leaky_report(redactor))
+
+
+def test_a_long_secret_is_handled_whole() -> None:
+    """A JWT-sized secret: no regex recursion limit, every encoding still found."""
+    secret = "eyJ-long/secret+" * 40
+    redactor = Redactor([secret])
+    for echoed in (secret, quote(secret, safe=""), _b64(secret, prefix="xy")):
+        assert not leaks(redactor.scrub(f"[{echoed}]"), secret)
+    cut = redactor.scrub_bytes(b"ok " + quote(secret, safe="").encode()[:500], truncated=True)
+    assert cut == b"ok "
