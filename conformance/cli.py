@@ -179,10 +179,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     data = report.to_dict()
     if baseline is not None:
         data = apply_baseline(data, baseline, args.baseline)
-    paths = write_all(data, args.report_dir)
+    paths = write_all(data, args.report_dir, report.redactor)
     if report.verdict == "error" and report.error:
         # The run could not start or judge: one line saying why, and where the report is.
-        print(f"messaging-conformance: error: {report.error}", file=sys.stderr)
+        print(f"messaging-conformance: error: {data['error']}", file=sys.stderr)
         print(f"report: {paths['json']}")
         return exit_code_of(data)
     print(summary(report, str(paths["json"])))

@@ -26,8 +26,8 @@ from conformance.checks.errors import parse_retry_by
 from conformance.manifest import Manifest
 from conformance.model import Exchange, RecordedRequest, RecordedResponse
 from conformance.profile import Credentials
+from conformance.redact import Redactor
 
-REDACTED = "<redacted>"
 RECORDED_BODY_CAP = 64 * 1024
 # What a recorded Authorization header says instead of the credential it carried.
 AUTH_PLACEHOLDERS = {
@@ -44,6 +44,30 @@ WRONG_ID = "conformance-wrong-client-id"
 UNKNOWN_PREFIX = "conformance-unknown-"
 # Consecutive timeouts after which an operation is not called again in this run.
 ABANDON_AFTER = 2
+
+
+def auth_values(credentials: Credentials) -> dict[str, str]:
+    """The Authorization header of each probe.
+
+    The wrong-id probe pairs a wrong client id with the real secret: a provider that checks
+    only the secret must be caught (auth.wrong-credentials). Whatever a provider echoes of
+    it is scrubbed: the Redactor knows every token the suite sends, not only the valid one.
+    """
+
+    def basic(client_id: str, secret: str) -> str:
+        return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+    return {
+        "valid": basic(credentials.client_id, credentials.client_secret.reveal()),
+        "wrong-secret": basic(credentials.client_id, WRONG_SECRET),
+        "wrong-id": basic(WRONG_ID, credentials.client_secret.reveal()),
+    }
+
+
+def redactor_for(credentials: Credentials) -> Redactor:
+    """Scrubs the secret and every token the suite sends, in every encoding (redact.py)."""
+    tokens = [value.removeprefix("Basic ") for value in auth_values(credentials).values()]
+    return Redactor([credentials.client_secret.reveal(), *tokens])
 
 
 class PolicyRefused(Exception):
@@ -132,16 +156,8 @@ class ProviderClient:
         self._rate_lock = threading.Lock()
         self._next_slot = 0.0
         self._backoff_until = 0.0
-        secret = credentials.client_secret.reveal()
-        token = base64.b64encode(f"{credentials.client_id}:{secret}".encode()).decode()
-        # Longest first, so a token is scrubbed before any part of it.
-        self._scrub = sorted({s for s in (secret, token) if len(s) >= 4}, key=len, reverse=True)
-        self._auth_values = {
-            "valid": f"Basic {token}",
-            "wrong-secret": "Basic "
-            + base64.b64encode(f"{credentials.client_id}:{WRONG_SECRET}".encode()).decode(),
-            "wrong-id": "Basic " + base64.b64encode(f"{WRONG_ID}:{secret}".encode()).decode(),
-        }
+        self._auth_values = auth_values(credentials)
+        self.redactor = redactor_for(credentials)  # the run's outputs use it as a last guard
 
     def close(self) -> None:
         self._session.close()
@@ -245,7 +261,9 @@ class ProviderClient:
         while True:
             if paced:
                 self._pace()
-            exchange = self._watch(self._send_once(operation, request, phase, context))
+            exchange = self._watch(
+                self._clean_error(self._send_once(operation, request, phase, context))
+            )
             self.recorder.add(exchange)
             response = exchange.response
             if not (
@@ -398,7 +416,7 @@ class ProviderClient:
             watchdog.cancel()
             response.close()
         elapsed = time.monotonic() - started
-        body = self._clean(body)
+        body = self._clean(body, truncated)
         if oversize is not None:  # scrubbed first, then cut: no secret split at the edge
             body = body[:RECORDED_BODY_CAP]
         recorded = RecordedResponse(
@@ -450,19 +468,19 @@ class ProviderClient:
                 return b"".join(chunks), True, True, None
         return b"".join(chunks), False, False, None
 
-    def _clean(self, body: bytes) -> bytes:
-        """The provider may echo our credentials back; they never leave this client."""
-        for secret in self._scrub:
-            body = body.replace(secret.encode(), REDACTED.encode())
-        return body
+    def _clean(self, body: bytes, truncated: bool = False) -> bytes:
+        """The provider may echo our credentials back, in any encoding; they never leave
+        this client (a body cut short also loses a credential cut in two at its end)."""
+        return self.redactor.scrub_bytes(body, truncated)
 
     def _clean_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        cleaned = {}
-        for key, value in headers.items():
-            for secret in self._scrub:
-                value = value.replace(secret, REDACTED)
-            cleaned[key] = value
-        return cleaned
+        return {self.redactor.scrub(k): self.redactor.scrub(v) for k, v in headers.items()}
+
+    def _clean_error(self, exchange: Exchange) -> Exchange:
+        """Transport errors can quote provider bytes (a chunk-size line, a header)."""
+        if exchange.error is None:
+            return exchange
+        return replace(exchange, error=self.redactor.scrub(exchange.error))
 
 
 def _listening(url: str, timeout: float) -> bool:

@@ -126,4 +126,5 @@ def summary(report: RunReport, report_path: str | None = None) -> str:
             lines.append(f"  SKIP {result.rule.id}: {result.reason}")
     if report_path:
         lines += ["", f"report: {report_path}"]
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    return report.redactor.scrub(text) if report.redactor else text

@@ -15,7 +15,7 @@ from conformance.model import Exchange
 _USER = {
     "valid": '"$CLIENT_ID:$CLIENT_SECRET"',
     "wrong-secret": f'"$CLIENT_ID:{WRONG_SECRET}"',
-    "wrong-id": f'"{WRONG_ID}:$CLIENT_SECRET"',
+    "wrong-id": f'"{WRONG_ID}:{WRONG_SECRET}"',
 }
 
 

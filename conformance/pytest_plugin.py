@@ -73,7 +73,7 @@ def _certify(config: pytest.Config) -> dict[str, Any]:
     if folder:
         from conformance.render import write_all
 
-        write_all(data, folder)
+        write_all(data, folder, report.redactor)
     return data
 
 

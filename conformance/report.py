@@ -1,7 +1,8 @@
 """The canonical report: one JSON document per run, from which every rendering is made.
 
 Provider content is kept as excerpts (bounded, decoded with replacement) so a hostile body
-cannot bloat or break the report; credentials were already scrubbed by the client.
+cannot bloat or break the report; credentials were already scrubbed by the client, and the
+run's `Redactor`, when the report has one, scrubs the document again as a last guard.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from conformance.curl import curl
 from conformance.errors import ConformanceError
 from conformance.ledger import EXCHANGES_PER_RULE, RuleResult
 from conformance.model import Exchange, Finding
+from conformance.redact import Redactor
 
 SCHEMA_VERSION = 1
 BODY_EXCERPT = 2000
@@ -33,6 +35,8 @@ class RunReport:
     strict: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    # The run's credential scrubber (set by the runner); never part of the document.
+    redactor: Redactor | None = field(default=None, repr=False, compare=False)
 
     @property
     def exit_code(self) -> int:
@@ -45,7 +49,7 @@ class RunReport:
             per_rule[finding.rule] = per_rule.get(finding.rule, 0) + 1
             if per_rule[finding.rule] <= FINDINGS_PER_RULE:
                 kept.append(finding)
-        return {
+        data = {
             "schema_version": SCHEMA_VERSION,
             "suite": {"name": "messaging-conformance", "version": __version__},
             "verdict": self.verdict,
@@ -58,6 +62,7 @@ class RunReport:
             "findings": [finding_dict(f) for f in kept],
             "findings_total": len(self.findings),
         }
+        return self.redactor.scrub_data(data) if self.redactor else data
 
 
 def _summary(results: list[RuleResult]) -> dict[str, int]:

@@ -20,13 +20,14 @@ from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
 from conformance.checks.evidence import error_code
 from conformance.checks.status import Liveness
-from conformance.client import ClientPolicy, ProviderClient, Recorder
+from conformance.client import ClientPolicy, ProviderClient, Recorder, redactor_for
 from conformance.errors import ConformanceError
 from conformance.ledger import INTERRUPTED, Ledger, verdict
 from conformance.manifest import Manifest, capability_findings, lint, load_manifest
 from conformance.model import Exchange
 from conformance.plan import MANIFEST_RULES, Plan, make_plan, write_lines
 from conformance.profile import Profile, load_profile
+from conformance.redact import Redactor
 from conformance.report import RunReport
 from conformance.rules import select
 from conformance.scenarios.session import Session
@@ -162,6 +163,8 @@ def preflight_problem(exchange: Exchange | None, channel: str) -> str | None:
 def _run(
     target: Target, options: RunOptions, selected: frozenset[str], emit: Progress
 ) -> RunReport:
+    redactor = redactor_for(target.profile.credentials)
+    emit = redactor.progress(emit)  # the last guard: no secret reaches a progress line
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**32)
     ledger = Ledger(selected=selected)
     started = datetime.now(UTC)
@@ -190,7 +193,7 @@ def _run(
         emit("plan", line.strip())
     if not plan.sends_requests:
         _judge_capability(target, None, ledger)
-        return _finish(ledger, options, seed, meta, phases, clock, 0)
+        return _finish(ledger, options, seed, meta, phases, clock, 0, redactor)
 
     ctx = CheckContext(spec=target.spec, timeout=options.timeout, body_cap=options.body_cap)
     rules = [rule for rule in EXCHANGE_CHECKS if rule in selected]
@@ -224,7 +227,9 @@ def _run(
     try:
         problem = preflight_problem(session.call("getConversations", "reads"), profile.channel)
         if problem is not None:
-            return _finish(ledger, options, seed, meta, phases, clock, recorder.count, problem)
+            return _finish(
+                ledger, options, seed, meta, phases, clock, recorder.count, redactor, problem
+            )
         for step in plan.steps:
             if client.down is not None:
                 break
@@ -254,7 +259,7 @@ def _run(
         error = "suite error (a bug in messaging-conformance; please report it): " + "; ".join(
             suite_errors
         )
-    report = _finish(ledger, options, seed, meta, phases, clock, recorder.count, error)
+    report = _finish(ledger, options, seed, meta, phases, clock, recorder.count, redactor, error)
     if "interrupted_during" in meta:
         report.verdict = INTERRUPTED
     return report
@@ -339,6 +344,7 @@ def _finish(
     phases: dict[str, float],
     clock: float,
     requests: int,
+    redactor: Redactor,
     error: str | None = None,
 ) -> RunReport:
     results = ledger.results(strict=options.strict)
@@ -370,6 +376,7 @@ def _finish(
         meta=meta,
         error=error,
     )
+    report.redactor = redactor
     if error is not None:
         report.verdict = "error"
     return report

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.errors import ConformanceError
+from conformance.redact import Redactor
 from conformance.render.html import render_html
 from conformance.render.junit import render_junit
 from conformance.render.markdown import render_markdown
@@ -52,6 +53,18 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
-def write_all(data: dict[str, Any], directory: str | Path) -> dict[str, Path]:
+def write_all(
+    data: dict[str, Any], directory: str | Path, redactor: Redactor | None = None
+) -> dict[str, Path]:
+    """Every rendering into `directory`; with the run's `redactor`, the document and each
+    rendering are scrubbed once more (a mark without markup, so XML and HTML stay valid)."""
     directory = Path(directory)
-    return {fmt: write_text(directory / name, render(data, fmt)) for fmt, name in FILENAMES.items()}
+    if redactor:
+        data = redactor.scrub_data(data)
+    paths = {}
+    for fmt, name in FILENAMES.items():
+        text = render(data, fmt)
+        if redactor:
+            text = redactor.scrub(text, "[redacted]")
+        paths[fmt] = write_text(directory / name, text)
+    return paths
