@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from conformance.model import Finding
@@ -42,10 +42,20 @@ class Ledger:
     skips: dict[str, str] = field(default_factory=dict)
     first_finding_at: float | None = None  # time.monotonic() of the first finding
     per_rule: Counter[str] = field(default_factory=Counter)
+    # Time each rule's checks took (not the requests they judged): the pytest item duration.
+    seconds: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, findings: Iterable[Finding], checked: Iterable[str] = ()) -> None:
+    def record(
+        self,
+        findings: Iterable[Finding],
+        checked: Iterable[str] = (),
+        seconds: Mapping[str, float] | None = None,
+    ) -> None:
         with self._lock:
+            for rule_id, spent in (seconds or {}).items():
+                if rule_id in self.selected:
+                    self.seconds[rule_id] += spent
             for rule_id in checked:
                 if rule_id in self.selected:
                     self.checked[rule_id] += 1
@@ -68,8 +78,9 @@ class Ledger:
         """
         if findings is None:
             return []
-        found = list(findings)
-        self.record(found, [rule_id])
+        began = time.perf_counter()
+        found = list(findings)  # a lazy judge does its work here
+        self.record(found, [rule_id], {rule_id: time.perf_counter() - began})
         return found
 
     def skip(self, rule_id: str, reason: str) -> None:

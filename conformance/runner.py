@@ -127,8 +127,9 @@ def _run(target: Target, options: RunOptions, emit: Progress) -> RunReport:
     recorder = Recorder()
 
     def judge_exchange(exchange: Exchange) -> None:
-        found, checked = judge(exchange, ctx, rules)
-        ledger.record(found, checked)
+        seconds: dict[str, float] = {}
+        found, checked = judge(exchange, ctx, rules, seconds)
+        ledger.record(found, checked, seconds)
 
     recorder.listeners.append(judge_exchange)
     recorder.listeners.append(lambda exchange: emit("request", _describe_request(exchange)))
@@ -264,6 +265,7 @@ def _finish(
         if ledger.first_finding_at is None
         else round(ledger.first_finding_at - clock, 3),
         "phases": phases,
+        "rule_seconds": {rule: round(spent, 6) for rule, spent in sorted(ledger.seconds.items())},
         "options": {
             "max_examples": options.max_examples,
             "timeout": options.timeout,
