@@ -164,8 +164,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _take_node_ids(config: pytest.Config) -> list[str]:
-    """Remove our node ids from the arguments, which pytest would look for as files."""
-    ours = [arg for arg in config.args if arg == PREFIX or arg.startswith(PREFIX + "::")]
+    """Remove our node ids from the arguments, which pytest would look for as files (a real
+    file or folder of that name, e.g. a checkout called messaging-conformance, stays pytest's)."""
+    here = config.invocation_params.dir
+    ours = [
+        arg
+        for arg in config.args
+        if (arg == PREFIX or arg.startswith(PREFIX + "::")) and not (here / PREFIX).exists()
+    ]
     config.args[:] = [arg for arg in config.args if arg not in ours]
     return ours
 

@@ -8,6 +8,7 @@ reference provider or a faulty variant of it on loopback.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
@@ -143,6 +144,10 @@ def test_node_ids_can_be_passed_back(pytester: pytest.Pytester, fake_run: FakeRu
     )
     everything = pytester.runpytest_inprocess("--conformance-profile", "reference", PREFIX)
     everything.assert_outcomes(passed=len(RULES))
+    # a real folder of that name (a checkout, say) is pytest's to collect, not ours
+    pytester.mkdir(PREFIX).joinpath("test_x.py").write_text("def test_x():\n    pass\n")
+    folder = pytester.runpytest_inprocess(PREFIX)
+    folder.assert_outcomes(passed=1)
 
 
 # -- options ---------------------------------------------------------------------------------
@@ -483,3 +488,11 @@ def test_plugin_is_registered_as_a_pytest11_entry_point() -> None:
 
     names = {e.value for e in entry_points(group="pytest11")}
     assert "conformance.pytest_plugin" in names
+
+
+def test_readme_names_every_plugin_option() -> None:
+    root = Path(__file__).resolve().parents[1]
+    source = (root / "conformance" / "pytest_plugin.py").read_text()
+    options = set(re.findall(r'"(--conformance-[a-z-]+)"', source))
+    readme = (root / "README.md").read_text()
+    assert len(options) == 15 and not {o for o in options if o not in readme}
