@@ -5,7 +5,7 @@ The faces (CLI, Python API) are thin shells over one runner:
     import conformance
     report = conformance.run(profile="profile.yaml", seed=1)
     report.verdict, report.exit_code
-    data = conformance.load_report("reports/report.json")
+    saved = conformance.load_report("reports/report.json")  # the same RunReport type
 """
 
 from __future__ import annotations
@@ -38,8 +38,17 @@ def run(
     return _run(RunOptions(profile=profile, **options), progress)
 
 
-def load_report(path: str | Path) -> dict[str, Any]:
-    """A saved report.json as a dict (the canonical document every rendering comes from)."""
+def load_report(path: str | Path) -> RunReport:
+    """A saved report.json as the `RunReport` that `run` returns (`.verdict`, `.exit_code`,
+    `.to_dict()` giving the document back); `report["verdict"]` still reads the document.
+    Raises `ConformanceError` (one line) for an unreadable or foreign file."""
     from conformance.baseline import load_report as _load
+    from conformance.errors import ConformanceError
+    from conformance.report import RunReport
 
-    return _load(path)
+    try:
+        return RunReport.from_dict(_load(path))
+    except ConformanceError as exc:
+        if exc.where is not None:
+            raise
+        raise ConformanceError(exc.message, where=str(path)) from None

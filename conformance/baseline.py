@@ -75,6 +75,16 @@ class Diff:
     complete_rules: set[str] = field(default_factory=set)
 
     @property
+    def regressed_rules(self) -> set[str]:
+        """Rules (any level) newly failing, or with a truly new finding under a known failure:
+        the pytest face fails these and marks the other known failures xfail."""
+        return set(self.new) | {
+            f["rule"]
+            for f in self.new_findings
+            if f["rule"] in self.persisting and f["rule"] in self.complete_rules
+        }
+
+    @property
     def regressed(self) -> bool:
         """A MUST rule newly failing, or a truly new MUST finding under a known one."""
         return any(level == "MUST" for level in self.new.values()) or any(

@@ -50,10 +50,20 @@ class Ledger:
     fallback_reason: str = "not exercised by this run"
     notes: list[str] = field(default_factory=list)  # how the run adapted (said in the report)
     _reported: set[tuple[str, str]] = field(default_factory=set)
+    # Time each rule's checks took (not the requests they judged): the pytest item duration.
+    seconds: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, findings: Iterable[Finding], checked: Iterable[str] = ()) -> None:
+    def record(
+        self,
+        findings: Iterable[Finding],
+        checked: Iterable[str] = (),
+        seconds: Mapping[str, float] | None = None,
+    ) -> None:
         with self._lock:
+            for rule_id, spent in (seconds or {}).items():
+                if rule_id in self.selected:
+                    self.seconds[rule_id] += spent
             for rule_id in checked:
                 if rule_id in self.selected:
                     self.checked[rule_id] += 1
@@ -81,8 +91,9 @@ class Ledger:
         """
         if findings is None:
             return []
-        found = list(findings)
-        self.record(found, [rule_id])
+        began = time.perf_counter()
+        found = list(findings)  # a lazy judge does its work here
+        self.record(found, [rule_id], {rule_id: time.perf_counter() - began})
         return found
 
     def apply(self, result: Mapping[str, list[Finding] | str | None]) -> None:

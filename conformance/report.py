@@ -7,6 +7,7 @@ run's `Redactor`, when the report has one, scrubs the document again as a last g
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from conformance.errors import ConformanceError
 from conformance.ledger import EXCHANGES_PER_RULE, RuleResult
 from conformance.model import Exchange, Finding
 from conformance.redact import Redactor
+from conformance.rules import Level, Rule
 
 SCHEMA_VERSION = 1
 BODY_EXCERPT = 2000
@@ -26,7 +28,12 @@ FINDINGS_PER_RULE = EXCHANGES_PER_RULE  # the report lists the findings that kep
 
 @dataclass
 class RunReport:
-    """Everything a face needs about a finished (or aborted) run."""
+    """Everything a face needs about a finished (or aborted) run, or a saved one.
+
+    A report read back from report.json (`from_dict`) keeps that document: `to_dict()` returns
+    it unchanged, since the exchanges behind its findings are only excerpts there and could
+    not be re-rendered identically.
+    """
 
     verdict: str
     seed: int
@@ -37,12 +44,56 @@ class RunReport:
     error: str | None = None
     # The run's credential scrubber (set by the runner); never part of the document.
     redactor: Redactor | None = field(default=None, repr=False, compare=False)
+    document: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunReport:
+        """A saved canonical document as a report; its findings carry no exchange."""
+        try:
+            results = [
+                RuleResult(
+                    _catalogued(r["id"], r["level"], r.get("title", "")),
+                    r["status"],
+                    r.get("checked", 0),
+                    r.get("failures", 0),
+                    r.get("reason"),
+                )
+                for r in data["rules"]
+            ]
+            findings = [
+                Finding(f["rule"], f["message"], f.get("operation", ""))
+                for f in data.get("findings", [])
+            ]
+            verdict = data["verdict"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConformanceError(f"not a messaging-conformance report.json: {exc}") from None
+        return cls(
+            verdict,
+            data.get("seed", 0),
+            results,
+            findings,
+            strict=bool(data.get("strict")),
+            meta={k: v for k, v in data.items() if k not in _DOCUMENT_KEYS},
+            error=data.get("error"),
+            document=data,
+        )
 
     @property
     def exit_code(self) -> int:
+        if self.document is not None:
+            return exit_code_of(self.document)  # follows a baseline's regressions if it has one
         return exit_code_of({"verdict": self.verdict, "error": self.error})
 
+    def __getitem__(self, key: str) -> Any:
+        """`report["verdict"]`: the canonical document's fields, as when reports were dicts."""
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
     def to_dict(self) -> dict[str, Any]:
+        if self.document is not None:
+            return copy.deepcopy(self.document)
         kept: list[Finding] = []
         per_rule: dict[str, int] = {}
         for finding in self.findings:
@@ -63,6 +114,28 @@ class RunReport:
             "findings_total": len(self.findings),
         }
         return self.redactor.scrub_data(data) if self.redactor else data
+
+
+_DOCUMENT_KEYS = {
+    "schema_version",
+    "suite",
+    "verdict",
+    "seed",
+    "strict",
+    "error",
+    "summary",
+    "rules",
+    "findings",
+    "findings_total",
+}
+
+
+def _catalogued(rule_id: str, level: str, title: str) -> Rule:
+    """The catalogue's rule, or (for a report from another suite version) one rebuilt from it."""
+    from conformance.rules import RULES
+
+    known = RULES.get(rule_id)
+    return known if known is not None else Rule(rule_id, Level(level), title, "", "")
 
 
 def _summary(results: list[RuleResult]) -> dict[str, int]:

@@ -215,8 +215,9 @@ def _run(
     session = Session(client, profile, ledger, random.Random(seed), workers=options.workers)
 
     def judge_exchange(exchange: Exchange) -> None:
-        found, checked = judge(exchange, ctx, rules)
-        ledger.record(found + liveness.observe(exchange), checked)
+        seconds: dict[str, float] = {}
+        found, checked = judge(exchange, ctx, rules, seconds)
+        ledger.record(found + liveness.observe(exchange), checked, seconds)
 
     recorder.listeners += [
         judge_exchange,
@@ -357,6 +358,7 @@ def _finish(
         else round(ledger.first_finding_at - clock, 3),
         "phases": phases,
         "notes": list(ledger.notes),
+        "rule_seconds": {rule: round(spent, 6) for rule, spent in sorted(ledger.seconds.items())},
         "options": {
             "max_examples": options.max_examples,
             "timeout": options.timeout,

@@ -7,7 +7,8 @@ never implemented twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, MutableMapping
 
 from conformance.checks import body, errors, pagination, participants, status
 from conformance.checks.context import CheckContext
@@ -53,16 +54,26 @@ WHOLE_BODY_NOT_NEEDED = frozenset(
 
 
 def judge(
-    exchange: Exchange, ctx: CheckContext, rules: Iterable[str] | None = None
+    exchange: Exchange,
+    ctx: CheckContext,
+    rules: Iterable[str] | None = None,
+    seconds: MutableMapping[str, float] | None = None,
 ) -> tuple[list[Finding], set[str]]:
-    """Run the checks (all, or those named) over one exchange: findings and rules checked."""
+    """Run the checks (all, or those named) over one exchange: findings and rules checked.
+
+    `seconds`, when given, accumulates the time each rule's check took (the pytest face
+    reports it as the rule item's duration).
+    """
     findings: list[Finding] = []
     checked: set[str] = set()
     incomplete = exchange.response is not None and exchange.response.truncated
     for rule_id in EXCHANGE_CHECKS if rules is None else rules:
         if incomplete and rule_id not in WHOLE_BODY_NOT_NEEDED:
             continue  # a cut body is judged for its size or time, never as broken JSON
+        began = time.perf_counter()
         result = EXCHANGE_CHECKS[rule_id](exchange, ctx)
+        if seconds is not None:
+            seconds[rule_id] = seconds.get(rule_id, 0.0) + time.perf_counter() - began
         if result is not None:
             checked.add(rule_id)
             findings.extend(result)
