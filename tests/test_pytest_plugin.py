@@ -300,11 +300,6 @@ def _unknown_key(profile: dict) -> None:
     profile["chanel"] = profile["channel"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the runner's preflight and strict profile keys (issue 17 part 1, the lead): "
-    "remove this marker when they land",
-)
 @pytest.mark.parametrize("edit", [_wrong_secret, _wrong_channel, _unknown_key])
 def test_wrong_credentials_channel_or_profile_key_is_one_usage_error(
     pytester: pytest.Pytester, tmp_path: Path, edit
