@@ -149,12 +149,9 @@ def preflight_problem(exchange: Exchange | None, channel: str) -> str | None:
             "check `channel`"
         )
     if status == 401:
-        return (
-            "credentials rejected by the provider (401 on getConversations): "
-            "check credentials.client_id / client_secret"
-        )
+        return "credentials rejected by the provider: check credentials.client_id / client_secret"
     if status == 404:
-        return f"channel {channel!r} not found (404 on getConversations): check `channel`"
+        return f"channel {channel!r} not found: check `channel`"
     if status == 403:
         return f"channel {channel!r} belongs to another account (403): check `channel`"
     return None

@@ -30,6 +30,12 @@ def rate_limited(exchange: Exchange | None) -> bool:
     return status_of(exchange) == 429
 
 
+def unanswered(exchange: Exchange | None) -> bool:
+    """No answer to judge: a 429, or no response at all (robustness.timeout, provider-alive
+    and status.no-server-error judge those), so the rule the request was for is not judged."""
+    return status_of(exchange) in (None, 429)
+
+
 def body_of(exchange: Exchange | None) -> Any:
     """The parsed JSON body of a complete response, else None."""
     if exchange is None or exchange.response is None or exchange.response.truncated:
@@ -82,7 +88,7 @@ def refusal(
     exchange: Exchange, rule: str, status: int, codes: Iterable[str], what: str
 ) -> list[Finding] | None:
     """The one shape of every 'this request must fail with X' judgement (None: not judged)."""
-    if rate_limited(exchange):
+    if unanswered(exchange):
         return None
     codes = tuple(codes)
     if status_of(exchange) == status and error_code(exchange) in codes:

@@ -19,6 +19,7 @@ from conformance.checks.evidence import (
     rate_limited,
     refusal,
     status_of,
+    unanswered,
 )
 from conformance.checks.text import excerpt
 from conformance.checks.walks import judge_conversation_walks, judge_message_paging
@@ -68,7 +69,7 @@ def judge_lookups(exchanges: Sequence[Exchange]) -> StepResult:
     for exchange in exchanges:
         ctx = exchange.context
         rule, want, what = ctx["rule"], ctx["want"], ctx["what"]
-        if rate_limited(exchange):
+        if unanswered(exchange):
             results.append((rule, None))
             continue
         data = data_of(exchange)
@@ -88,7 +89,7 @@ def judge_posts(exchanges: Sequence[Exchange]) -> StepResult:
     rule = "post.accepts-multipart"
     results = []
     for exchange in exchanges:
-        if rate_limited(exchange):
+        if unanswered(exchange):
             results.append((rule, None))
             continue
         data = data_of(exchange)
@@ -111,7 +112,7 @@ def judge_delete(exchanges: Sequence[Exchange]) -> StepResult:
     exists, delete, after = probes.get("exists"), probes.get("delete"), probes.get("after")
     if exists is not None and status_of(exists) == 404:
         return {rule: DISPOSABLE_GONE}
-    if delete is None or rate_limited(delete):
+    if delete is None or unanswered(delete):
         return {rule: None}
     channel = delete.context.get("channel")
     body = _json(delete)

@@ -146,3 +146,13 @@ def test_rate_limit_probe_without_a_429_skips_retry_by() -> None:
     result = judge_step("rate-limit-probe", [burst(200), burst(200)])
     assert "met no rate limit" in result["error.retry-by"]
     assert judge_step("rate-limit-probe", [burst(200), burst(429)]) == {}
+
+
+def test_no_answer_judges_nothing_but_its_own_rules() -> None:
+    # a timeout or a lost connection is robustness.timeout's (or provider-alive's) finding,
+    # not a missing 401 or 404
+    lost = exchange(no_response=True, error="timeout: no response within 10 s")
+    lost = type(lost)(
+        lost.operation, lost.request, None, lost.error, "test", refused(401, None).context
+    )
+    assert judge_step("refusals", [lost]) == {"auth.required": None}
