@@ -143,7 +143,7 @@ class ProviderClient:
 
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self._waited = 0.0
-        self.answered = False  # the provider has answered at least once
+        self.answered: set[str] = set()  # origins (scheme://host:port) that have answered
         self.down: Exchange | None = None  # the request that found the provider gone
         self.abandoned: dict[str, str] = {}  # operation -> why it is no longer called
         self._timeouts: dict[str, int] = {}
@@ -284,8 +284,9 @@ class ProviderClient:
     def _watch(self, exchange: Exchange) -> Exchange:
         """Notice a provider that died or an operation that hangs, before recording."""
         operation = exchange.operation
+        origin = _origin(exchange.request.url)
         if exchange.response is not None:
-            self.answered = True
+            self.answered.add(origin)
             if exchange.response.status != 429:
                 self._answers.append(time.monotonic())
         if exchange.error and exchange.error.startswith("timeout"):
@@ -303,7 +304,7 @@ class ProviderClient:
             exchange.response is None
             and exchange.error is not None
             and exchange.error.startswith("connection")
-            and self.answered
+            and origin in self.answered  # a host that never answered did not "stop"
             and not _listening(exchange.request.url, self.policy.timeout)
         ):
             exchange = replace(exchange, context={**exchange.context, "provider_down": True})
@@ -481,6 +482,11 @@ class ProviderClient:
         if exchange.error is None:
             return exchange
         return replace(exchange, error=self.redactor.scrub(exchange.error))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _listening(url: str, timeout: float) -> bool:

@@ -35,8 +35,12 @@ class Seen:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def observe(self, exchange: Exchange) -> None:
-        """Learn ids from every conversation any 2xx answer carries (a recorder listener)."""
-        if exchange.operation not in ("getConversations", "getConversationById"):
+        """Learn ids from every conversation list any 2xx answer carries (a recorder listener).
+
+        Only lists: a by-id answer may be the provider's mistake (another conversation than
+        asked for), and ids learnt from it would turn one defect into findings elsewhere.
+        """
+        if exchange.operation != "getConversations":
             return
         data = data_of(exchange)
         with self._lock:  # consistency lookups run in threads
