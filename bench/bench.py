@@ -41,7 +41,7 @@ import yaml  # noqa: E402
 from conformance.reference import ReferenceConfig, ReferenceServer  # noqa: E402
 from conformance.spec import bind, load_spec  # noqa: E402
 
-FUZZ_PHASE = "fuzzing:generated requests"
+FUZZ_PHASE = "generated requests"
 
 
 class Counter:

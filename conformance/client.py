@@ -101,24 +101,19 @@ class ClientPolicy:
 
 @dataclass
 class Recorder:
-    """Hands every exchange to the listeners (the checks) and counts them; thread-safe.
+    """Hands every exchange to the listeners (the checks, the progress line) and counts them.
 
-    Only the most recent exchanges are kept: a run's memory must not grow with its length
-    (findings keep the exchanges they need).
+    It keeps none: a run's memory must not grow with its length (findings keep the
+    exchanges they need, scenarios the evidence they hand to their judges).
     """
 
-    keep: int = 100
     count: int = 0
     listeners: list[Callable[[Exchange], None]] = field(default_factory=list)
-    exchanges: deque[Exchange] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, exchange: Exchange) -> None:
         with self._lock:
             self.count += 1
-            self.exchanges.append(exchange)
-            while len(self.exchanges) > self.keep:
-                self.exchanges.popleft()
         for listener in self.listeners:
             listener(exchange)
 

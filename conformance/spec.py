@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
@@ -285,45 +284,3 @@ def _bound_parameters(
         if v not in declared
     ]
     return kept
-
-
-def origin_of(url: str) -> str:
-    """`scheme://host[:port]` of a URL: what a bound document's `servers` entries hold."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def bound_schema(spec: Spec, endpoints: Mapping[str, str], base_url: str | None = None) -> Any:
-    """`bind` as a schemathesis schema, so generated cases carry the manifest's URLs.
-
-    Without `base_url` each case goes to its endpoint's own origin. Schemathesis ignores
-    the document-level `servers` of a schema loaded from a dict (it would send relative
-    URLs) but honours operation-level ones, so every operation gets its origin pinned there.
-    `base_url` (an origin such as `http://127.0.0.1:8000`) sends every case there instead,
-    the manifest paths kept: for a local stand-in or a recording proxy. A fresh default
-    schemathesis config is used so a stray `schemathesis.toml` cannot change the suite.
-    """
-    import schemathesis
-    from schemathesis.config import ConfigError
-
-    bound = bind(spec, endpoints)
-    if base_url is None:
-        _pin_servers(bound)
-    schema = schemathesis.openapi.from_dict(bound, config=schemathesis.Config())
-    if base_url is not None:
-        try:
-            schema.config.update(base_url=base_url.rstrip("/"))
-        except ConfigError as exc:
-            raise ConformanceError(f"invalid base URL {base_url!r}: {exc}") from None
-    return schema
-
-
-def _pin_servers(bound: dict[str, Any]) -> None:
-    """Give every operation without its own `servers` the document's origin."""
-    servers = bound.get("servers")
-    if not servers:
-        return
-    for item in bound["paths"].values():
-        for method in METHODS:
-            if isinstance(item.get(method), dict):
-                item[method].setdefault("servers", copy.deepcopy(servers))

@@ -75,7 +75,9 @@ def test_should_mutant_fails_under_strict(tmp_path: Path, fault: Fault) -> None:
     assert report.verdict == "failed" and report.exit_code == 1
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+# A fixed list, so every run of the suite checks the same seeds; bench/robustness.py draws
+# 20 random ones, and a seed it finds uncertified belongs in this list.
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6, 7, 8, 1913, 20261126])
 def test_reference_has_zero_findings(tmp_path: Path, seed: int) -> None:
     with provider(tmp_path) as (_, profile):
         report = run(RunOptions(profile=profile, seed=seed, max_examples=10))

@@ -242,3 +242,13 @@ def test_ctrl_c_writes_a_partial_report(tmp_path) -> None:
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["verdict"] == "interrupted"
     assert report["steps_not_run"] and report["interrupted_during"]
+
+
+def test_a_slow_rate_limited_provider_is_certified(tmp_path) -> None:
+    """5 requests per second: met at its own pace (429s honoured, the pace lowered, fewer
+    generated cases), never failed for being slow."""
+    with provider(tmp_path, None, None, ReferenceConfig(rate_limit=5)) as (_, profile):
+        report = run(RunOptions(profile=profile, seed=5))
+    assert report.findings == [], [f.message for f in report.findings[:3]]
+    assert report.verdict == "certified"
+    assert any("generated cases reduced" in note for note in report.meta["notes"])
