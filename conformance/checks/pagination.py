@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.checks.context import CheckContext
+from conformance.checks.evidence import data_of
 from conformance.model import Exchange, Finding
 
 DEFAULT_LIMIT = 30
@@ -27,12 +28,7 @@ def _limit(exchange: Exchange, name: str) -> int | None:
 
 
 def _data(exchange: Exchange, operation: str) -> Any:
-    response = exchange.response
-    if exchange.operation != operation or response is None or response.status != 200:
-        return None
-    if not response.is_json or not isinstance(response.json(), dict):
-        return None
-    return response.json().get("data")
+    return data_of(exchange) if exchange.operation == operation else None
 
 
 def check_conversations_limit(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from conformance.checks.context import CheckContext
+from conformance.checks.evidence import data_of
 from conformance.checks.text import excerpt
 from conformance.contract import END_USER, SOURCE_USER
 from conformance.model import Exchange, Finding
@@ -21,16 +22,9 @@ def conversations_in(exchange: Exchange) -> Iterator[dict[str, Any]]:
     A conversation without a `participants` list is yielded too: it has no participants,
     which participants.exactly-two must fail (the other rules judge only real lists).
     """
-    response = exchange.response
-    if (
-        response is None
-        or response.status != 200
-        or not response.is_json
-        or exchange.operation not in ("getConversations", "getConversationById")
-    ):
+    if exchange.operation not in ("getConversations", "getConversationById"):
         return
-    body = response.json()
-    data = body.get("data") if isinstance(body, dict) else None
+    data = data_of(exchange)
     for conversation in data if isinstance(data, list) else [data]:
         if isinstance(conversation, dict):
             yield conversation
