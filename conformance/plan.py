@@ -77,11 +77,6 @@ class Plan:
             out += [w for w in step.writes if w not in out]
         return out
 
-    def unplanned(self) -> dict[str, str]:
-        """Selected rules that no planned step serves, with why (for the report)."""
-        served = MANIFEST_RULES | {r for s in self.steps for r in s.rules}
-        return {r: "no step of this run's plan exercises it" for r in self.selected - served}
-
 
 def make_plan(
     profile: Profile,
@@ -215,8 +210,7 @@ def describe_plan(plan: Plan, profile: Profile, manifest: Manifest) -> list[str]
     """The plan as lines a person reads before anything is sent."""
     lines = [f"1. manifest lint ({manifest.source}): no requests"]
     if not plan.steps:
-        lines.append("No request will be sent to the provider.")
-        return lines
+        return lines + write_lines(plan, manifest)
     lines.append(f"2. preflight: one authenticated getConversations on channel {profile.channel!r}")
     for number, step in enumerate(plan.steps, start=3):
         rules = sorted(step.rules & plan.selected)
@@ -228,6 +222,8 @@ def describe_plan(plan: Plan, profile: Profile, manifest: Manifest) -> list[str]
 
 
 def write_lines(plan: Plan, manifest: Manifest) -> list[str]:
+    if not plan.steps:
+        return ["No request will be sent to the provider."]
     if not plan.writes:
         return ["Writes: none (every request of this run reads)."]
     return ["Writes this run may make:"] + [f"  {w.line(manifest)}" for w in plan.writes]

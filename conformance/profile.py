@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,6 @@ class Profile:
     # makes Pipedrive call getTemplates, so the manifest must have it.
     template_support: bool = False
     source: str = "<profile>"
-    warnings: tuple[str, ...] = field(default=())
 
     def redacted(self) -> dict[str, Any]:
         """The profile as a report may show it: everything but the secret."""
@@ -153,7 +152,6 @@ def parse_profile(
         # A typo'd key silently drops what it meant (a misspelt sandbox skips every post rule),
         # so it stops the run instead of warning.
         raise ConformanceError("; ".join(unknown), where=source)
-    warnings: tuple[str, ...] = ()
     reader = _Reader(data, source)
     manifest = reader.string("manifest")
     if not manifest.startswith(("http://", "https://")) and base_dir is not None:
@@ -194,7 +192,6 @@ def parse_profile(
         rate_limit_probe=probe,
         template_support=reader.boolean("template_support", False),
         source=source,
-        warnings=warnings,
     )
 
 

@@ -179,8 +179,8 @@ def _run(
     meta["phase_requests"] = phase_requests
     suite_errors: list[str] = []
     meta["suite_errors"] = suite_errors
-    meta["warnings"] = list(profile.warnings)
-    for warning in profile.warnings:
+    meta["warnings"] = run_warnings(options)
+    for warning in meta["warnings"]:
         emit("setup", f"warning: {warning}")
 
     findings = lint(manifest)
@@ -261,6 +261,18 @@ def _run(
     if "interrupted_during" in meta:
         report.verdict = INTERRUPTED
     return report
+
+
+def run_warnings(options: RunOptions) -> list[str]:
+    """What a reader of the report must know about how this run was made."""
+    warnings = []
+    if options.verify is False:
+        warnings.append("TLS certificates were not verified (--insecure)")
+    if options.only:
+        warnings.append(f"only rules matching {', '.join(options.only)} were judged (--only)")
+    if not options.fuzz:
+        warnings.append("no generated requests were sent (--no-fuzz)")
+    return warnings
 
 
 def _unexercised_reason(client: ProviderClient) -> str:
