@@ -832,6 +832,87 @@ FAULTS += [
     ),
 ]
 
+
+# -- further clauses ----------------------------------------------------------------------
+def _overlapping_message_pages(environ: dict) -> None:
+    """Each messages cursor points one message back: pages overlap by one message."""
+    from conformance.reference.state import InvalidCursor, decode_cursor, encode_cursor
+
+    query = environ.get("QUERY_STRING", "")
+    found = re.search(r"after=([^&]+)", query)
+    conversation = re.search(r"/conversations/([^/]+)$", path(environ))
+    if not (found and conversation):
+        return
+    try:
+        offset = decode_cursor("m", conversation.group(1), found.group(1))
+    except InvalidCursor:
+        return
+    back = encode_cursor("m", conversation.group(1), max(offset - 1, 0))
+    environ["QUERY_STRING"] = query.replace(found.group(0), f"after={back}")
+
+
+def _retry_by_past(environ, status, headers, body):
+    if status == 429:
+        body["data"]["retry_by"] = "2020-01-01T00:00:00.000Z"
+    return status, headers, body
+
+
+def _bad_request_code(environ, status, headers, body):
+    if status == 400 and environ["REQUEST_METHOD"] == "GET":
+        body["data"]["code"] = "BAD_REQUEST"  # the published yaml's example, not the seed's
+    return status, headers, body
+
+
+def _accept_wrong_id(environ: dict) -> None:
+    """Checks only the secret: a wrong client id with the right secret gets in."""
+    try:
+        decoded = base64.b64decode(environ.get("HTTP_AUTHORIZATION", "")[6:]).decode()
+    except ValueError:
+        return
+    if decoded.endswith(":reference-secret"):
+        _ignore_auth(environ)
+
+
+def _delete_not_successful(environ, status, headers, body):
+    if environ["REQUEST_METHOD"] == "DELETE" and status == 200:
+        return 200, headers, {"success": False}
+    return status, headers, body
+
+
+FAULTS += [
+    Fault(
+        "message pages overlap",
+        "pagination.messages-cursor",
+        before(_overlapping_message_pages),
+        clause="never repeats a message across pages",
+    ),
+    Fault(
+        "retry_by in the past",
+        "error.retry-by",
+        rewrite(_retry_by_past),
+        clause="retry_by is not in the past",
+    ),
+    Fault(
+        "400 code BAD_REQUEST",
+        "error.code-matches-status",
+        rewrite(_bad_request_code),
+        clause="the code for 400 is INVALID_BODY",
+    ),
+    Fault(
+        "wrong client id accepted",
+        "auth.wrong-credentials",
+        before(_accept_wrong_id),
+        clause="a wrong client id gets 401",
+    ),
+    Fault(
+        "delete answers success false",
+        "delete.channel",
+        rewrite(_delete_not_successful),
+        clause='the delete answers {"success": true}',
+    ),
+]
+
+
 # The clause each earlier mutant breaks (kept beside the list rather than in every call).
 _CLAUSES = {
     "404 code MISSING": "the code for 404 is NOT_FOUND",
@@ -839,7 +920,6 @@ _CLAUSES = {
     "retry_by with a space and no zone": "retry_by is an RFC 3339 UTC timestamp",
     "retry_by missing": "a 429 has data.retry_by",
     "auth ignored": "no Authorization gets 401 UNAUTHORIZED",
-    "cursor that loops": "a cursor that repeats never ends",
     "HTML 401 page": "an error body is JSON",
     "missing data.message": "data.message is a string",
     'success "false" as a string': "success is false",
@@ -851,6 +931,8 @@ _CLAUSES = {
     "unknown channel is an empty list": "getConversations on an unknown channel",
     "messages cursor repeats": "a messages cursor that repeats never ends",
     "wrong secret accepted": "a wrong secret gets 401",
+    "delete does nothing": "the channel is 404 after the delete",
+    "cursor that loops": "a cursor that repeats never ends",
 }
 # Other MUST rules the same defect breaks, named on purpose (see Fault.also).
 _NOT_FOUND = {"notfound.channel", "notfound.conversation", "notfound.sender", "notfound.message"}
