@@ -262,6 +262,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
                         "level": r.level.value,
                         "title": r.title,
                         "rationale": r.rationale,
+                        "hint": r.hint,
                         "source": r.source,
                     }
                     for r in CATALOGUE
