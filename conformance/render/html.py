@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from html import escape
 from typing import Any
@@ -94,8 +93,9 @@ SCRIPT = """
   });
 })();
 """
-_TOKEN = re.compile(
-    r'(?P<str>"(?:[^"\\]|\\.)*")(?P<colon>\s*:)?|(?P<num>-?\d[\d.eE+-]*)|(?P<lit>true|false|null)'
+_LEXER = re.compile(
+    r'(?P<space>\s+)|(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>-?\d[\d.eE+-]*)'
+    r"|(?P<lit>true|false|null)|(?P<open>[{\[])|(?P<close>[}\]])|(?P<comma>,)|(?P<colon>:)"
 )
 
 
@@ -111,28 +111,48 @@ def _clip(text: str) -> str:
 
 
 def highlight_json(text: Any) -> str:
-    """A body as markup: pretty-printed and coloured when it is JSON, else plain escaped text.
+    """A body as markup: indented and coloured when it looks like JSON, else escaped text.
 
-    The pretty form comes from json.dumps, so the tokenizer only ever sees valid JSON; each
-    token is escaped once and wrapped in a span, everything between tokens escaped once.
+    Report bodies are excerpts, so a large JSON body arrives cut off mid-way; the lexer
+    re-indents token by token and so serves whole and truncated JSON alike. Each token is
+    escaped once and wrapped in a span; whatever the lexer does not recognise (the cut-off
+    tail, or a body that is not JSON at all) is shown as escaped text.
     """
-    raw = str(text or "")
-    try:
-        pretty = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
-    except ValueError:
-        return _e(_clip(raw))
-    pretty = _clip(pretty)
-    out, last = [], 0
-    for match in _TOKEN.finditer(pretty):
-        out.append(_e(pretty[last : match.start()]))
-        kind = "key" if match["colon"] else next(k for k in ("str", "num", "lit") if match[k])
-        token = match["str"] or match["num"] or match["lit"]
-        out.append(f'<span class="j-{kind}">{_e(token)}</span>')
-        if match["colon"]:
-            out.append(_e(match["colon"]))
-        last = match.end()
-    out.append(_e(pretty[last:]))
-    return "".join(out)
+    raw = _clip(str(text or ""))
+    body = raw.strip()
+    if not body.startswith(("{", "[")):
+        return _e(raw)
+    out: list[str] = []
+    depth, pos = 0, 0
+    tokens = list(_LEXER.finditer(body))
+    solid = [m for m in tokens if m.lastgroup != "space"]
+    after = {id(m): (solid[i + 1][0] if i + 1 < len(solid) else "") for i, m in enumerate(solid)}
+    for match in tokens:
+        if match.start() != pos:
+            break  # not JSON from here on: the rest is shown as text
+        pos = match.end()
+        kind = match.lastgroup or ""
+        token = match[kind]
+        following = after.get(id(match), "")
+        if kind == "space":
+            continue
+        if kind == "open":
+            depth += 1
+            empty = following in ("}", "]")
+            out.append(token if empty else token + "\n" + "  " * depth)
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+            previous = out[-1] if out else ""
+            out.append(token if previous in ("{", "[") else "\n" + "  " * depth + token)
+        elif kind == "comma":
+            out.append(",\n" + "  " * depth)
+        elif kind == "colon":
+            out.append(": ")
+        else:
+            css = "key" if kind == "str" and following == ":" else kind
+            out.append(f'<span class="j-{css}">{_e(token)}</span>')
+    rest = body[pos:]
+    return "".join(out) + _e(rest)
 
 
 def _options(name: str, values: list[str]) -> str:
