@@ -93,6 +93,7 @@ def test_the_install_line_installs_the_suite_from_a_pinned_git_ref(tmp_path) -> 
     ).stdout.strip()
     install = step(CI / "github-actions.yml", "Install messaging-conformance (pinned git ref)")
     assert install == gitlab_job("before_script", ".conformance")
+    assert f"```bash\n   {install}\n   ```" in (ROOT / "README.md").read_text()
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     site = next(venv.glob("lib/python*/site-packages"))
