@@ -181,7 +181,8 @@ class LiveProgress:
             if phase == "manifest" or self.task is None:
                 self.progress.console.print(f"{mark} manifest: {message}", highlight=False)
             else:
-                self.progress.update(self.task, mark=f"[{colour}]{mark}[/{colour}]")
+                short = mark.replace(" finding(s)", "")  # the column stays narrow
+                self.progress.update(self.task, mark=f"[{colour}]{short}[/{colour}]")
                 self._finish_task()
         else:
             self.progress.console.print(f"{phase}: {message}", markup=False, highlight=False)

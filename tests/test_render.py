@@ -206,3 +206,32 @@ def test_progress_shows_fuzz_total_and_eta_and_requests_only_with_v() -> None:
     verbose = events(ProgressPrinter(io.StringIO(), verbose=1), ("request", "GET u -> 200 in 3 ms"))
     assert verbose == ["request   GET u -> 200 in 3 ms"]
     assert eta_text(10.0, 50, 300) == "ETA 50s" and eta_text(1.0, 300, 300) == "ETA 0s"
+
+
+def test_live_progress_marks_phases_and_shows_the_fuzz_bar() -> None:
+    from conformance.console import LiveProgress
+
+    out = io.StringIO()
+    live = LiveProgress(out)
+    live.console.width = 120
+    for phase, message in [
+        ("manifest", "7 endpoints bound"),
+        ("step", "scenarios: auth"),
+        ("finding", "auth.required"),
+        ("finding", "auth.required"),
+        ("finding", "response.null-cursor"),
+        ("scenarios", "auth: 21 requests"),
+        ("step", "fuzzing: generated requests"),
+        ("fuzz-progress", "0/300 starting"),
+        ("request", "GET u -> 200 in 3 ms"),
+        ("fuzz-progress", "300/300 getTemplates (negative)"),
+        ("fuzzing", "generated requests: 280 requests"),
+    ]:
+        live(phase, message)
+    live.close()
+    text = out.getvalue()
+    assert "✓ manifest: 7 endpoints bound" in text
+    assert re.search(r"✗ 3 +scenarios: auth", text)
+    assert re.search(r"✓ +fuzzing: generated requests .*300/300", text)
+    assert "failing rules: 2 (1 MUST)" in text
+    assert "GET u -> 200" not in text  # requests only with -v
