@@ -37,7 +37,13 @@ from conformance.rules import RULES, Level
 
 STATUSES = ("passed", "failed", "warning", "skipped")
 CLOSING_PHASES = ("manifest", "scenarios", "fuzzing")
-VERDICT_COLOURS = {"certified": "32", "incomplete": "33", "failed": "31", "error": "31"}
+VERDICT_COLOURS = {
+    "certified": "32",
+    "incomplete": "33",
+    "failed": "31",
+    "error": "31",
+    "interrupted": "33",
+}
 
 
 class _Tally:

@@ -235,3 +235,25 @@ def test_live_progress_marks_phases_and_shows_the_fuzz_bar() -> None:
     assert re.search(r"✓ +fuzzing: generated requests .*300/300", text)
     assert "failing rules: 2 (1 MUST)" in text
     assert "GET u -> 200" not in text  # requests only with -v
+
+
+def test_baseline_diff_knows_fingerprints_past_the_listing_cap() -> None:
+    """A defect counted only in `groups` (every copy past the cap) is known to the next
+    night's diff, and a new unlisted one is new (and a MUST regression under a known rule)."""
+    from conformance.baseline import diff, fingerprints
+
+    old = report()
+    old["groups"].append(
+        {"rule": "notfound.channel", "fingerprint": "d" * 16, "operation": "getConversations",
+         "message": "unlisted", "count": 30}
+    )  # fmt: skip
+    assert "d" * 16 in fingerprints(old)
+    assert diff(old, old).new_findings == [] and not diff(old, old).regressed
+    new = report()
+    new["groups"].append(
+        {"rule": "notfound.channel", "fingerprint": "e" * 16, "operation": "getConversations",
+         "message": "another unlisted", "count": 3}
+    )  # fmt: skip
+    result = diff(old, new)
+    assert [f["fingerprint"] for f in result.new_findings] == ["e" * 16]
+    assert result.regressed and result.fixed_findings == 1

@@ -30,7 +30,7 @@ STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1b1f24}
 header{padding:16px 24px;color:#fff}
 header.certified{background:#1a7f37}header.incomplete{background:#9a6700}
-header.failed,header.error{background:#cf222e}
+header.failed,header.error{background:#cf222e}header.interrupted{background:#57606a}
 header h1{margin:0;font-size:24px}
 header dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:10px 0 0}
 header dt{opacity:.85}header dd{margin:0;font-weight:600;word-break:break-all}

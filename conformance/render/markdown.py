@@ -10,7 +10,7 @@ from typing import Any
 
 from conformance.render.groups import group_findings, similar
 
-ICONS = {"certified": "✅", "incomplete": "⚠️", "failed": "❌", "error": "⛔"}
+ICONS = {"certified": "✅", "incomplete": "⚠️", "failed": "❌", "error": "⛔", "interrupted": "⏹️"}
 GROUPS_SHOWN = 5
 
 
