@@ -257,3 +257,18 @@ def test_baseline_diff_knows_fingerprints_past_the_listing_cap() -> None:
     result = diff(old, new)
     assert [f["fingerprint"] for f in result.new_findings] == ["e" * 16]
     assert result.regressed and result.fixed_findings == 1
+
+
+def test_run_notes_and_planned_writes_are_shown() -> None:
+    data = {
+        **report(),
+        "notes": ["generated cases reduced from 25 to 5 <slow>"],
+        "warnings": ["profile: sandbox missing"],
+        "plan": {"steps": ["auth"], "writes": ["DELETE deleteChannelById once"]},
+    }
+    html = render(data, "html")
+    notes = html.split('<section id="notes">')[1]
+    assert "generated cases reduced from 25 to 5 &lt;slow&gt;" in notes
+    assert "profile: sandbox missing" in notes and "Writes this run could make (1)" in notes
+    assert "- generated cases reduced from 25 to 5 &lt;slow&gt;" in render(data, "md")
+    assert '<section id="notes">' not in render(report(), "html")

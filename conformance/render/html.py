@@ -268,6 +268,35 @@ def _fix_first(entries: list[RuleFindings]) -> str:
     return f'<section id="fix-first"><h2>Fix first: failing MUST rules</h2>{cards}</section>'
 
 
+def _notes(data: dict[str, Any]) -> str:
+    """How the run went beyond the rules: profile warnings, adaptations (e.g. fewer generated
+    cases for a slow provider), suite errors, an interruption, and the writes it planned."""
+    notes = [
+        *(data.get("warnings") or []),
+        *(data.get("notes") or []),
+        *(data.get("suite_errors") or []),
+    ]
+    if data.get("interrupted_during"):
+        not_run = ", ".join(data.get("steps_not_run") or []) or "none"
+        notes.append(f"interrupted during {data['interrupted_during']}; not run: {not_run}")
+    writes = (data.get("plan") or {}).get("writes") or []
+    if not notes and not writes:
+        return ""
+    items = "".join(f"<li>{_e(n)}</li>" for n in notes)
+    planned = "".join(f"<li>{_e(w)}</li>" for w in writes)
+    return (
+        '<section id="notes"><h2>Run notes</h2>'
+        + (f"<ul>{items}</ul>" if items else "")
+        + (
+            f"<details><summary>Writes this run could make ({len(writes)})</summary>"
+            f"<ul>{planned}</ul></details>"
+            if writes
+            else ""
+        )
+        + "</section>"
+    )
+
+
 def _header(data: dict[str, Any]) -> str:
     target = data.get("target") or {}
     manifest = target.get("manifest") or (data.get("manifest") or {}).get("source", "")
@@ -337,5 +366,6 @@ def render_html(data: dict[str, Any]) -> str:
 <table><thead><tr><th>rule</th><th>level</th><th>status</th><th>checked</th><th>findings</th>
 <th>note</th></tr></thead><tbody>{rows}</tbody></table></section>
 <section id="findings"><h2>Findings</h2>{findings_html}</section>
+{_notes(data)}
 </main><script>{SCRIPT}</script></body></html>
 """

@@ -80,6 +80,9 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines += ["", "<details><summary>Skipped rules</summary>", ""]
         lines += [f"- `{r['id']}`: {_cell(r.get('reason', ''))}" for r in skipped]
         lines += ["", "</details>"]
+    notes = [*(data.get("warnings") or []), *(data.get("notes") or [])]
+    if notes:
+        lines += ["", "Run notes:", ""] + [f"- {_cell(n, 300)}" for n in notes]
     baseline = data.get("baseline")
     if baseline:
         lines += [
