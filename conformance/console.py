@@ -33,6 +33,7 @@ from rich.text import Text
 
 from conformance.checks.text import excerpt
 from conformance.render.groups import group_findings, similar
+from conformance.report import RunReport
 from conformance.rules import RULES, Level
 
 STATUSES = ("passed", "failed", "warning", "skipped")
@@ -235,10 +236,17 @@ def use_colour(out: TextIO = sys.stdout) -> bool:
 
 
 def summary(
-    data: dict[str, Any], paths: dict[str, Path] | None = None, colour: bool = False
+    report: dict[str, Any] | RunReport,
+    paths: dict[str, Path] | str | None = None,
+    colour: bool = False,
 ) -> str:
     """The closing lines: the verdict, failing rules worst first with their hint and grouped
-    findings (the same grouping as summary.md and report.html), and the report files."""
+    findings (the same grouping as summary.md and report.html), and the report files.
+
+    Made from the canonical document (a RunReport is turned into it, scrubbed by its
+    redactor); `paths` are the written report files (or one path, said as `report: PATH`).
+    """
+    data = report if isinstance(report, dict) else report.to_dict()
     counts = data.get("summary", {})
     verdict = str(data["verdict"]).upper()
     if colour:
@@ -277,7 +285,11 @@ def summary(
         lines.append("")
         for rule in skipped:
             lines.append(f"  SKIP {rule['id']}: {rule.get('reason', '')}")
-    if paths:
+    if isinstance(paths, str):
+        lines += ["", f"report: {paths}"]
+    elif paths:
         lines += ["", "reports:"]
         lines += [f"  {path.name:<12} {path}" for path in paths.values()]
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    redactor = None if isinstance(report, dict) else report.redactor
+    return redactor.scrub(text) if redactor else text
