@@ -272,3 +272,16 @@ def test_run_notes_and_planned_writes_are_shown() -> None:
     assert "profile: sandbox missing" in notes and "Writes this run could make (1)" in notes
     assert "- generated cases reduced from 25 to 5 &lt;slow&gt;" in render(data, "md")
     assert '<section id="notes">' not in render(report(), "html")
+
+
+def test_html_shows_at_most_a_hundred_groups_per_rule() -> None:
+    data = report()
+    data["groups"] += [
+        {"rule": "notfound.channel", "fingerprint": f"{i:016x}", "operation": "getConversations",
+         "message": f"unique {i}", "count": 1}
+        for i in range(150)
+    ]  # fmt: skip
+    html = render(data, "html")
+    section = html.split('id="rule-notfound-channel"')[1].split("</section>")[0]
+    assert section.count("<details ") == 100
+    assert "52 more group(s) with 52 finding(s)" in section

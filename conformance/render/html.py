@@ -25,6 +25,7 @@ from conformance.render.groups import (
 )
 
 BODY_SHOWN = 4000
+GROUPS_SHOWN = 100  # per rule; a provider with unique messages must not make a huge page
 STATUSES = ("failed", "warning", "skipped", "passed")
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1b1f24}
@@ -224,7 +225,13 @@ def _group(group: FindingGroup, rule: dict[str, Any]) -> str:
 def _rule_findings(entry: RuleFindings) -> str:
     rule = entry.rule
     total = sum(g.count for g in entry.groups)
-    groups = "".join(_group(g, rule) for g in entry.groups)
+    groups = "".join(_group(g, rule) for g in entry.groups[:GROUPS_SHOWN])
+    if len(entry.groups) > GROUPS_SHOWN:
+        rest = entry.groups[GROUPS_SHOWN:]
+        groups += (
+            f"<p>{_e(len(rest))} more group(s) with {_e(sum(g.count for g in rest))} "
+            "finding(s), each rarer than those above, are counted in report.json.</p>"
+        )
     return (
         f'<section id="{_e(entry.anchor)}" data-level="{_e(rule["level"])}" '
         f'data-status="{_e(rule["status"])}"><h3><code>{_e(rule["id"])}</code> '
