@@ -57,10 +57,24 @@ def failing_rules(report: dict[str, Any]) -> dict[str, str]:
 
 
 def fingerprints(report: dict[str, Any]) -> set[str]:
-    return {
+    """Every finding's fingerprint: the listed ones, and (newer reports) every counted group,
+    including findings past the per-rule listing cap."""
+    listed = {
         f.get("fingerprint") or fingerprint(f["rule"], f["operation"], f["message"])
         for f in report.get("findings", [])
     }
+    return listed | {g["fingerprint"] for g in report.get("groups", [])}
+
+
+def _unlisted_groups(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Groups none of whose findings is listed, shaped like findings (for new_findings)."""
+    listed = {f.get("fingerprint") for f in report.get("findings", [])}
+    levels = {r["id"]: r["level"] for r in report.get("rules", [])}
+    return [
+        {**g, "level": levels.get(g["rule"], "MUST")}
+        for g in report.get("groups", [])
+        if g["fingerprint"] not in listed
+    ]
 
 
 @dataclass
@@ -119,7 +133,7 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> Diff:
             "fingerprint": f.get("fingerprint")
             or fingerprint(f["rule"], f["operation"], f["message"]),
         }
-        for f in new.get("findings", [])
+        for f in [*new.get("findings", []), *_unlisted_groups(new)]
         if (f.get("fingerprint") or fingerprint(f["rule"], f["operation"], f["message"]))
         not in old_prints
     ]
@@ -128,7 +142,10 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> Diff:
     for finding in old.get("findings", []):
         listed[finding["rule"]] = listed.get(finding["rule"], 0) + 1
     result.complete_rules = {
-        r["id"] for r in old["rules"] if r.get("failures", 0) <= listed.get(r["id"], 0)
+        r["id"]
+        for r in old["rules"]
+        # a report with groups counted every fingerprint, listed or not
+        if "groups" in old or r.get("failures", 0) <= listed.get(r["id"], 0)
     }
     return result
 

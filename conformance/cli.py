@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.baseline import load_report
-    from conformance.console import progress_for, summary
+    from conformance.console import progress_for, summary, use_colour
     from conformance.render import write_all
     from conformance.report import apply_baseline, ensure_writable, exit_code_of
 
@@ -185,7 +185,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"messaging-conformance: error: {data['error']}", file=sys.stderr)
         print(f"report: {paths['json']}")
         return exit_code_of(data)
-    print(summary(report, str(paths["json"])))
+    print(summary(data, paths, colour=use_colour()))
     if baseline is not None:
         result = data["baseline"]
         print(
@@ -262,6 +262,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
                         "level": r.level.value,
                         "title": r.title,
                         "rationale": r.rationale,
+                        "hint": r.hint,
                         "source": r.source,
                     }
                     for r in CATALOGUE

@@ -46,22 +46,8 @@ def fuzz(
     from schemathesis import GenerationMode
 
     schema = schemathesis.openapi.from_dict(bound, config=schemathesis.Config())
-    bound_operations = {
-        definition.get("operationId")
-        for item in bound.get("paths", {}).values()
-        for definition in item.values()
-        if isinstance(definition, dict)
-    }
     sent = 0
-    for operation in ENDPOINT_VARIABLES:
-        if (
-            operation in NOT_FUZZED
-            or not session.has(operation)
-            or operation not in bound_operations
-        ):
-            continue
-        if operation == "postMessage" and (session.profile.sandbox is None or not options.posts):
-            continue
+    for operation in fuzzed_operations(session, bound, options):
         api_operation = schema.find_operation_by_id(operation)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             strategy = _strategy(session, api_operation, operation, mode)
@@ -70,6 +56,51 @@ def fuzz(
             if progress is not None:
                 progress(f"{operation} ({mode.value})", count)
     return sent
+
+
+def fuzzed_operations(session: Session, bound: dict[str, Any], options: FuzzOptions) -> list[str]:
+    """The operations `fuzz` generates requests for (each in two modes)."""
+    bound_operations = {
+        definition.get("operationId")
+        for item in bound.get("paths", {}).values()
+        for definition in item.values()
+        if isinstance(definition, dict)
+    }
+    return [
+        operation
+        for operation in ENDPOINT_VARIABLES
+        if operation not in NOT_FUZZED
+        and session.has(operation)
+        and operation in bound_operations
+        and not (
+            operation == "postMessage" and (session.profile.sandbox is None or not options.posts)
+        )
+    ]
+
+
+def fuzz_progress(
+    session: Session,
+    bound: dict[str, Any],
+    options: FuzzOptions,
+    emit: Callable[[str, str], None] | None,
+) -> Callable[[str, int], None] | None:
+    """A `fuzz` progress callback that emits `("fuzz-progress", "done/total label")`.
+
+    The total is the planned number of cases (operations x 2 modes x max_examples); `done`
+    counts planned cases of finished blocks, so it reaches the total even when hypothesis
+    generated fewer cases than asked for (a small input space) or some were not sendable.
+    """
+    if emit is None:
+        return None
+    total = len(fuzzed_operations(session, bound, options)) * 2 * options.max_examples
+    done = [0]
+    emit("fuzz-progress", f"0/{total} starting")
+
+    def progress(label: str, count: int) -> None:
+        done[0] += options.max_examples
+        emit("fuzz-progress", f"{done[0]}/{total} {label}")
+
+    return progress
 
 
 def _known_path(session: Session, operation: str) -> dict[str, str]:

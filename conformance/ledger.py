@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from conformance.model import Finding
@@ -52,6 +52,8 @@ class Ledger:
     _reported: set[tuple[str, str]] = field(default_factory=set)
     # Time each rule's checks took (not the requests they judged): the pytest item duration.
     seconds: Counter[str] = field(default_factory=Counter)
+    # Told each recorded finding (outside the lock), e.g. for a live failing-rule count.
+    listeners: list[Callable[[Finding], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(
@@ -60,6 +62,7 @@ class Ledger:
         checked: Iterable[str] = (),
         seconds: Mapping[str, float] | None = None,
     ) -> None:
+        recorded: list[Finding] = []
         with self._lock:
             for rule_id, spent in (seconds or {}).items():
                 if rule_id in self.selected:
@@ -81,7 +84,11 @@ class Ledger:
                         # counted and kept, but without its request and response bodies
                         finding = replace(finding, exchange=None)
                     self.findings.append(finding)
+                    recorded.append(finding)
                     self.checked[finding.rule] += 0  # a finding implies it was checked
+        for finding in recorded:
+            for listener in self.listeners:
+                listener(finding)
 
     def check(self, rule_id: str, findings: Iterable[Finding] | None = ()) -> list[Finding]:
         """One judgement of a flow rule: counts as checked once, with its findings.

@@ -100,9 +100,12 @@ class RunReport:
             per_rule[finding.rule] = per_rule.get(finding.rule, 0) + 1
             if per_rule[finding.rule] <= FINDINGS_PER_RULE:
                 kept.append(finding)
+        from conformance.rules import CATALOGUE, catalogue_version
+
         data = {
             "schema_version": SCHEMA_VERSION,
             "suite": {"name": "messaging-conformance", "version": __version__},
+            "catalogue": {"version": catalogue_version(), "rules": len(CATALOGUE)},
             "verdict": self.verdict,
             "seed": self.seed,
             "strict": self.strict,
@@ -112,6 +115,7 @@ class RunReport:
             "rules": [_rule(r) for r in self.results],
             "findings": [finding_dict(f) for f in kept],
             "findings_total": len(self.findings),
+            "groups": finding_groups(self.findings),
         }
         return self.redactor.scrub_data(data) if self.redactor else data
 
@@ -138,6 +142,51 @@ def _catalogued(rule_id: str, level: str, title: str) -> Rule:
     return known if known is not None else Rule(rule_id, Level(level), title, "", "")
 
 
+def finding_groups(findings: list[Finding]) -> list[dict[str, Any]]:
+    """How often each (rule, fingerprint) occurred, counted over every finding, also those
+    past the listing cap, so "×642 similar" is the true count; first-seen order."""
+    from conformance.baseline import fingerprint
+
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for finding in findings:
+        key = (finding.rule, fingerprint(finding.rule, finding.operation, finding.message))
+        entry = groups.get(key)
+        if entry is None:
+            groups[key] = {
+                "rule": finding.rule,
+                "fingerprint": key[1],
+                "operation": finding.operation,
+                "message": finding.message,
+                "count": 1,
+            }
+        else:
+            entry["count"] += 1
+    return list(groups.values())
+
+
+def describe_target(profile: dict[str, Any], endpoints: dict[str, str]) -> dict[str, Any]:
+    """What was certified, for report headers: manifest source, provider base URL, channel.
+
+    The base URL is the longest common prefix of the endpoint URLs up to a path segment
+    (and before any :variable), e.g. `https://acme.example/api/channels/`.
+    """
+    import os
+    from urllib.parse import urlsplit
+
+    parts = [urlsplit(url) for url in endpoints.values()]
+    origins = sorted({f"{p.scheme}://{p.netloc}" for p in parts})
+    if len(origins) == 1:
+        common = os.path.commonprefix([p.path.split(":", 1)[0] for p in parts])
+        base = origins[0] + common[: common.rfind("/") + 1]
+    else:
+        base = ", ".join(origins)
+    return {
+        "manifest": profile.get("manifest"),
+        "base_url": base,
+        "channel": profile.get("channel"),
+    }
+
+
 def _summary(results: list[RuleResult]) -> dict[str, int]:
     summary = {"passed": 0, "failed": 0, "warning": 0, "skipped": 0}
     for result in results:
@@ -150,6 +199,8 @@ def _rule(result: RuleResult) -> dict[str, Any]:
         "id": result.rule.id,
         "level": result.rule.level.value,
         "title": result.rule.title,
+        "rationale": result.rule.rationale,
+        "hint": result.rule.hint,
         "status": result.status,
         "checked": result.checked,
         "failures": result.failures,

@@ -24,6 +24,9 @@ class Rule:
     title: str
     rationale: str
     source: str
+    # One line on how to fix a failure, shown next to it in every report. Every rule has one
+    # (tests/test_rules.py); the default only keeps positional construction working.
+    hint: str = ""
 
     @property
     def group(self) -> str:
@@ -40,6 +43,8 @@ CATALOGUE: tuple[Rule, ...] = (
         'manifest is a JSON object with version "v202101" and an endpoints object of URLs',
         "Pipedrive rejects a manifest it cannot read.",
         "docs manifest template",
+        hint='Serve a JSON object with "version": "v202101" and an "endpoints" object of URL '
+        "strings.",
     ),
     Rule(
         "manifest.required-endpoints",
@@ -47,6 +52,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "getConversations, getConversationById and postMessage are present",
         "The inbox cannot list, open or answer conversations without them.",
         "docs",
+        hint="Add getConversations, getConversationById and postMessage URLs to the manifest's "
+        "endpoints.",
     ),
     Rule(
         "manifest.url-variables",
@@ -54,6 +61,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "every URL is absolute and holds exactly the variables its endpoint needs",
         "Pipedrive substitutes the variables; a missing one loses an id.",
         "yaml description table",
+        hint="Use absolute URLs with exactly the :variables each endpoint needs (see the message "
+        "for which).",
     ),
     Rule(
         "manifest.https",
@@ -61,6 +70,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "URLs use https (plain http only for loopback hosts)",
         "Credentials travel in every request.",
         "docs examples",
+        hint="Serve every endpoint over https; keep plain http for localhost only.",
     ),
     Rule(
         "manifest.unknown-endpoint",
@@ -68,6 +78,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "no keys beyond the seven known endpoints",
         "An unknown key is usually a misspelt endpoint that Pipedrive will never call.",
         "docs",
+        hint="Remove the extra key or fix its spelling to one of the seven known endpoint names.",
     ),
     Rule(
         "manifest.capability-endpoints",
@@ -75,6 +86,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "getSenderById, getTemplates and getMessageById are present when the data needs them",
         "Avatar flags, templates and expiring links make Pipedrive call those endpoints.",
         "docs, yaml",
+        hint="Add the endpoint your data relies on (getSenderById, getTemplates or "
+        "getMessageById) to the manifest.",
     ),
     Rule(
         "auth.required",
@@ -82,6 +95,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "a request with no Authorization gets 401 UNAUTHORIZED",
         "Every Pipedrive request carries Basic auth; anything else is not Pipedrive.",
         "docs: Basic auth on every request",
+        hint="Check the Basic Authorization header before routing; answer 401 UNAUTHORIZED when "
+        "it is missing.",
     ),
     Rule(
         "auth.wrong-credentials",
@@ -89,6 +104,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "wrong client id or secret gets 401 UNAUTHORIZED",
         "Conversations are private to the account that owns them.",
         "docs, seed",
+        hint="Compare client id and secret with the stored ones (constant time); answer 401 "
+        "UNAUTHORIZED on mismatch.",
     ),
     Rule(
         "auth.valid-accepted",
@@ -96,6 +113,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "valid credentials never get 401 (except the suspended fixture)",
         "A 401 makes Pipedrive treat the integration as disconnected.",
         "docs",
+        hint="Accept the Basic credentials Pipedrive sends (base64 of client_id:client_secret) on "
+        "every endpoint.",
     ),
     Rule(
         "auth.account-suspended",
@@ -103,6 +122,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "the suspended-account fixture gets 401 with code ACCOUNT_SUSPENDED",
         "Pipedrive tells the user why the channel stopped working.",
         "seed",
+        hint='Answer a suspended account with 401 and data.code "ACCOUNT_SUSPENDED", not plain '
+        "UNAUTHORIZED.",
     ),
     Rule(
         "error.envelope",
@@ -110,6 +131,8 @@ CATALOGUE: tuple[Rule, ...] = (
         'every 4xx body is JSON {"success": false, "data": {"message": str, "code": str}}',
         "Pipedrive reads data.code and shows data.message.",
         "seed",
+        hint='Wrap every 4xx as {"success": false, "data": {"message": "...", "code": "..."}} '
+        "with application/json.",
     ),
     Rule(
         "error.code-matches-status",
@@ -118,6 +141,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "404 NOT_FOUND, 429 RATE_LIMIT_EXCEEDED",
         "Pipedrive acts on the code; an unknown code is an unknown failure.",
         "seed",
+        hint="Map each status to its code: 400 INVALID_BODY, 401 UNAUTHORIZED, 403 FORBIDDEN, 404 "
+        "NOT_FOUND, 429 RATE_LIMIT_EXCEEDED.",
     ),
     Rule(
         "error.retry-by",
@@ -125,6 +150,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "a 429 body has data.retry_by: an RFC 3339 UTC timestamp (Z), not in the past",
         "Pipedrive schedules its retry from retry_by.",
         "seed",
+        hint="Put data.retry_by in every 429 body: a future UTC time such as "
+        '"2026-01-01T00:00:00Z".',
     ),
     Rule(
         "error.retry-by-horizon",
@@ -132,6 +159,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "retry_by is within 24 h",
         "A retry a day away stalls the inbox.",
         "judgement",
+        hint="Set retry_by to when your limit window resets, at most 24 h ahead.",
     ),
     Rule(
         "error.forbidden",
@@ -139,6 +167,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "the forbidden fixture (another account's channel) gets 403 FORBIDDEN",
         "A resource of another account must not be served or confused with a missing one.",
         "seed",
+        hint="Answer another account's channel with 403 FORBIDDEN rather than its data or a 404.",
     ),
     Rule(
         "status.documented",
@@ -146,6 +175,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "the status is one the spec documents for the operation (200, 400, 401, 403, 404, 429)",
         "Pipedrive handles documented statuses only.",
         "yaml, seed",
+        hint="Answer only 200, 400, 401, 403, 404 or 429; map other outcomes to one of them.",
     ),
     Rule(
         "status.no-server-error",
@@ -153,6 +183,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "no 5xx for any request, valid or generated-invalid",
         "A 5xx tells the caller nothing it can act on.",
         "common sense",
+        hint="Validate input and handle missing data instead of crashing; replay the curl line to "
+        "find the 5xx.",
     ),
     Rule(
         "response.content-type",
@@ -160,6 +192,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "JSON bodies come with application/json",
         "Clients parse by content type.",
         "yaml",
+        hint="Send Content-Type: application/json with every JSON body.",
     ),
     Rule(
         "response.success-envelope",
@@ -167,6 +200,8 @@ CATALOGUE: tuple[Rule, ...] = (
         '2xx bodies are {"success": true, "data": ...} (getMessageById: the bare message)',
         "Pipedrive reads data from the envelope.",
         "yaml, docs",
+        hint='Wrap 2xx data as {"success": true, "data": ...} (getMessageById returns the bare '
+        "message).",
     ),
     Rule(
         "response.schema",
@@ -174,6 +209,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "2xx bodies match the operation's response schema (fields, types, enums, UTC times)",
         "A missing or mistyped field breaks the inbox.",
         "yaml",
+        hint="Compare the body with the operation's schema in specs/; the message names the field "
+        "and what was wrong.",
     ),
     Rule(
         "response.null-cursor",
@@ -181,6 +218,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "next_messages_cursor and additional_data.after are strings, empty at the end, not null",
         "The spec says to leave the cursor empty, not null.",
         'yaml ("leave empty")',
+        hint='Send an empty string "" for the last page\'s cursor, never null.',
     ),
     Rule(
         "notfound.channel",
@@ -188,6 +226,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "an unknown providerChannelId gets 404 NOT_FOUND on every endpoint",
         "A wrong channel id must be told apart from an empty channel.",
         "seed",
+        hint="Look the providerChannelId up first and answer 404 NOT_FOUND when it is unknown, on "
+        "every endpoint.",
     ),
     Rule(
         "notfound.conversation",
@@ -195,6 +235,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "an unknown sourceConversationId gets 404 NOT_FOUND",
         "A wrong conversation id must not look like an empty conversation.",
         "seed",
+        hint="Answer an unknown sourceConversationId with 404 NOT_FOUND, not an empty "
+        "conversation.",
     ),
     Rule(
         "notfound.sender",
@@ -202,6 +244,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "an unknown senderId gets 404 NOT_FOUND",
         "A wrong sender id must not return someone else.",
         "seed",
+        hint="Answer an unknown senderId with 404 NOT_FOUND, not a default or other sender.",
     ),
     Rule(
         "notfound.message",
@@ -209,6 +252,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "an unknown sourceMessageId gets 404 NOT_FOUND",
         "A wrong message id must not return another message.",
         "seed",
+        hint="Answer an unknown sourceMessageId with 404 NOT_FOUND, not another message.",
     ),
     Rule(
         "participants.exactly-two",
@@ -216,6 +260,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "every conversation has exactly 2 participants",
         "Only one-to-one conversations work in the inbox.",
         "seed",
+        hint="Return exactly two participants per conversation: your user and the contact.",
     ),
     Rule(
         "participants.roles",
@@ -223,6 +268,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "one source_user and one end_user",
         "The inbox tells the user's side from the contact's by role.",
         "seed, yaml",
+        hint="Give one participant role source_user (your user) and the other end_user (the "
+        "contact).",
     ),
     Rule(
         "participants.unique-ids",
@@ -230,6 +277,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "participant ids differ",
         "Messages are attributed to participants by id.",
         "seed",
+        hint="Give the two participants different ids.",
     ),
     Rule(
         "participants.sender-known",
@@ -237,6 +285,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "every message's sender_id is a participant id of its conversation",
         "A message from nobody in the conversation cannot be shown.",
         "yaml",
+        hint="Set every message's sender_id to the id of one of its conversation's participants.",
     ),
     Rule(
         "participants.group-post-rejected",
@@ -244,6 +293,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "postMessage with 2+ recipientIds gets 400 INVALID_BODY",
         "Group messages are not supported; accepting one hides the failure.",
         "seed (2-participant limit)",
+        hint="Reject postMessage with more than one recipientId with 400 INVALID_BODY.",
     ),
     Rule(
         "pagination.conversations-limit",
@@ -251,6 +301,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "len(data) <= conversations_limit",
         "Pipedrive sizes its pages; more than asked for is wasted or dropped.",
         "docs",
+        hint="Return at most conversations_limit conversations per page; page the rest with "
+        "additional_data.after.",
     ),
     Rule(
         "pagination.messages-limit",
@@ -258,6 +310,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "messages per conversation <= messages_limit",
         "Pipedrive sizes its pages; more than asked for is wasted or dropped.",
         "docs",
+        hint="Return at most messages_limit messages per conversation; page the rest with "
+        "next_messages_cursor.",
     ),
     Rule(
         "pagination.cursor-walk",
@@ -265,6 +319,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "following additional_data.after ends, never repeats a conversation and covers them all",
         "A cursor that loops hangs the import; one that skips loses conversations.",
         "docs",
+        hint="Make additional_data.after point past the last returned conversation and end with "
+        "an empty cursor.",
     ),
     Rule(
         "pagination.messages-cursor",
@@ -272,6 +328,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "getConversationById with after=next_messages_cursor returns new messages, and ends",
         "Older messages are fetched by this cursor.",
         "docs",
+        hint="Make next_messages_cursor return older messages only, and empty it at the oldest "
+        "one.",
     ),
     Rule(
         "consistency.conversation-by-id",
@@ -279,6 +337,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "each listed conversation is found by getConversationById with the same id",
         "The inbox opens conversations it listed.",
         "docs",
+        hint="Serve getConversationById for every id that getConversations lists, with that same "
+        "id.",
     ),
     Rule(
         "consistency.sender-by-id",
@@ -286,6 +346,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "getSenderById(id) returns that id for every participant with avatar flags",
         "Avatars are fetched by participant id.",
         "docs",
+        hint="Serve getSenderById for every participant id, returning that same id.",
     ),
     Rule(
         "consistency.message-by-id",
@@ -293,6 +354,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "getMessageById(id) returns that message",
         "Expiring attachment links are refreshed by message id.",
         "docs",
+        hint="Serve getMessageById for every listed message id, returning that same message.",
     ),
     Rule(
         "post.accepts-multipart",
@@ -300,6 +362,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "a valid multipart postMessage (with and without a file) gets 200 with a non-empty data.id",
         "This is how the user's replies reach the contact.",
         "docs",
+        hint="Parse multipart/form-data postMessage (with and without files) and answer 200 "
+        '{"success": true, "data": {"id": ...}}.',
     ),
     Rule(
         "post.invalid-body",
@@ -307,6 +371,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "postMessage missing message+files or conversationId gets 400 INVALID_BODY",
         "An empty or unaddressed message must be refused, not sent.",
         "seed",
+        hint="Reject a post without message and files, or without conversationId, with 400 "
+        "INVALID_BODY.",
     ),
     Rule(
         "delete.channel",
@@ -314,6 +380,7 @@ CATALOGUE: tuple[Rule, ...] = (
         'deleteChannelById on the disposable channel gets {"success": true}, then 404',
         "Pipedrive deletes channels when the user disconnects them.",
         "docs",
+        hint='Delete the channel, answer {"success": true}, then answer 404 for it afterwards.',
     ),
     Rule(
         "robustness.timeout",
@@ -321,6 +388,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "every response arrives within the timeout (default 10 s)",
         "Pipedrive gives up on slow providers.",
         "common sense",
+        hint="Answer within the timeout: page large lists, and move slow work out of the request.",
     ),
     Rule(
         "robustness.invalid-input",
@@ -328,6 +396,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "invalid query values get 400 INVALID_BODY or are ignored with a valid 200; never 5xx",
         "Bad input should be refused clearly.",
         "seed",
+        hint="Validate query values; answer bad ones with 400 INVALID_BODY or ignore them, never "
+        "5xx.",
     ),
     Rule(
         "robustness.provider-alive",
@@ -335,6 +405,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "the provider keeps accepting connections for the whole run",
         "A provider that one request can bring down drops every conversation of every user.",
         "common sense",
+        hint="Find the request just before the outage (curl line) and make the server survive it.",
     ),
     Rule(
         "robustness.response-size",
@@ -342,10 +413,20 @@ CATALOGUE: tuple[Rule, ...] = (
         "every response body is at most the body cap (default 10 MiB, --body-cap)",
         "Pipedrive will not read an unbounded answer; an endless body is a broken endpoint.",
         "common sense",
+        hint="Bound every response: page lists and cap field sizes well under the body cap.",
     ),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in CATALOGUE}
+
+
+def catalogue_version(rules: tuple[Rule, ...] = CATALOGUE) -> str:
+    """A short digest of what the rules require (ids, levels, titles): two reports with the
+    same version were judged by the same catalogue, whatever the suite's release."""
+    import hashlib
+
+    text = "\n".join(f"{r.id}|{r.level.value}|{r.title}" for r in rules)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def rule(rule_id: str) -> Rule:

@@ -28,7 +28,7 @@ from conformance.model import Exchange
 from conformance.plan import MANIFEST_RULES, Plan, make_plan, write_lines
 from conformance.profile import Profile, load_profile
 from conformance.redact import Redactor
-from conformance.report import RunReport
+from conformance.report import RunReport, describe_target
 from conformance.rules import select
 from conformance.scenarios.session import Session
 from conformance.spec import Spec, bind, load_spec
@@ -78,6 +78,10 @@ def build_target(profile_path: str | Path, options: RunOptions) -> Target:
         "profile": profile.redacted(),
         "spec": {"path": str(spec.path), "sha256": spec.digest},
         "manifest": {"source": manifest.source, "sha256": manifest.digest},
+        "target": describe_target(
+            {"manifest": manifest.source, "channel": profile.channel},
+            {op: e.template for op, e in manifest.endpoints.items()},
+        ),
     }
     return Target(profile, manifest, spec, bound, meta)
 
@@ -117,13 +121,15 @@ def selected_rules(only: list[str] | None) -> frozenset[str]:
     return selected
 
 
-def plan_for(target: Target, options: RunOptions, selected: frozenset[str]) -> Plan:
+def plan_for(
+    target: Target, options: RunOptions, selected: frozenset[str], emit: Progress | None = None
+) -> Plan:
     """The run's plan; fuzzing is sized when its step starts (it depends on the pace)."""
     return make_plan(
         target.profile,
         target.manifest,
         selected,
-        fuzz=(lambda session, posts: _fuzz(target, options, session, posts))
+        fuzz=(lambda session, posts: _fuzz(target, options, session, posts, emit))
         if options.fuzz
         else None,
     )
@@ -164,10 +170,11 @@ def _run(
     emit = redactor.progress(emit)  # the last guard: no secret reaches a progress line
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**32)
     ledger = Ledger(selected=selected)
+    ledger.listeners.append(lambda finding: emit("finding", finding.rule))
     started = datetime.now(UTC)
     clock = time.monotonic()
     profile, manifest = target.profile, target.manifest
-    plan = plan_for(target, options, selected)
+    plan = plan_for(target, options, selected, emit)
     meta = dict(target.meta)
     meta["started_at"] = started.isoformat(timespec="seconds").replace("+00:00", "Z")
     meta["plan"] = {
@@ -302,17 +309,23 @@ def _judge_capability(target: Target, session: Session | None, ledger: Ledger) -
     ledger.record(findings, [CAPABILITY])
 
 
-def _fuzz(target: Target, options: RunOptions, session: Session, posts: bool) -> None:
-    from conformance.fuzzing import FuzzOptions, fuzz
+def _fuzz(
+    target: Target,
+    options: RunOptions,
+    session: Session,
+    posts: bool,
+    emit: Progress | None = None,
+) -> None:
+    from conformance.fuzzing import FuzzOptions, fuzz, fuzz_progress
 
     examples, why = fuzz_budget(options.max_examples, session.client.pace)
     if why:
         session.ledger.notes.append(why)
-    fuzz(
-        session,
-        target.bound,
-        FuzzOptions(max_examples=examples, seed=session.rng.randrange(2**31), posts=posts),
+    fuzz_options = FuzzOptions(
+        max_examples=examples, seed=session.rng.randrange(2**31), posts=posts
     )
+    progress = fuzz_progress(session, target.bound, fuzz_options, emit)
+    fuzz(session, target.bound, fuzz_options, progress)
 
 
 # A slow provider gets fewer generated cases: about this many seconds of fuzzing at its pace.

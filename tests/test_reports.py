@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -116,7 +114,8 @@ def test_html_is_self_contained_and_escapes_provider_text(runs) -> None:
         "&lt;img src=x onerror=alert(1)&gt;", ""
     )
     assert "&lt;script&gt;document.title=" in html
-    assert "http://" not in html.split("<main>")[0] and "<link" not in html
+    head = html.split("<body>")[0]
+    assert "http://" not in head and "<link" not in html and "<img" not in html
     assert "Content-Security-Policy" in html and "participants.exactly-two" in html
 
 
@@ -195,44 +194,3 @@ def test_unreadable_report_is_exit_2(tmp_path) -> None:
     bad.write_text("{nope")
     result = cli("report", str(bad), "--format", "md")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
-
-
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(chromium() is None, reason="no Chromium found (Debian package chromium)")
-def test_html_in_a_real_browser(runs, tmp_path) -> None:
-    page = runs["a"] / "out" / "report.html"
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--enable-logging=stderr",
-        "--v=0",
-    ]
-    dom = subprocess.run(
-        [chromium(), *flags, "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "participants.exactly-two" in dom.stdout
-    assert "pwned" not in dom.stdout.split("<title>")[1].split("</title>")[0]
-    # the script ran (filters are shown) and no console error was logged
-    assert 'class="filters"' in dom.stdout
-    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
-    assert not [line for line in console if "rror" in line], console
-    shot = ROOT / "reports" / "report-screenshot.png"
-    subprocess.run(
-        [chromium(), *flags, "--window-size=1280,1600", f"--screenshot={shot}", page.as_uri()],
-        capture_output=True,
-        timeout=120,
-    )
-    assert shot.exists() and shot.stat().st_size > 10_000

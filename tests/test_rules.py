@@ -34,6 +34,26 @@ def test_catalogue_entries_are_complete_and_unique() -> None:
         assert isinstance(rule.level, Level)
 
 
+def test_every_rule_has_a_one_line_hint() -> None:
+    """Reports put the hint next to each failure; a rule added without one is incomplete."""
+    missing = [r.id for r in CATALOGUE if not r.hint.strip()]
+    assert missing == []
+    assert all("\n" not in r.hint and len(r.hint) <= 160 for r in CATALOGUE)
+
+
+def test_catalogue_version_follows_what_the_rules_require() -> None:
+    from dataclasses import replace
+
+    from conformance.rules import catalogue_version
+
+    version = catalogue_version()
+    assert re.fullmatch(r"[0-9a-f]{12}", version)
+    changed = (replace(CATALOGUE[0], title="something else"), *CATALOGUE[1:])
+    assert catalogue_version(changed) != version
+    reworded = (replace(CATALOGUE[0], hint="other words"), *CATALOGUE[1:])
+    assert catalogue_version(reworded) == version
+
+
 def test_select_by_glob() -> None:
     assert {r.id for r in select(["error.*"])} == {r for r in RULES if r.startswith("error.")}
     assert select(None) == list(CATALOGUE)
@@ -46,3 +66,6 @@ def test_rules_command_lists_every_id(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["rules", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in listed] == [r.id for r in CATALOGUE]
+    assert [(r["rationale"], r["hint"]) for r in listed] == [
+        (r.rationale, r.hint) for r in CATALOGUE
+    ]

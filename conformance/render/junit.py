@@ -10,25 +10,45 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-FINDINGS_SHOWN = 5
+from conformance.render.groups import RuleFindings, group_findings, similar
+
+GROUPS_SHOWN = 5
 
 
-def _findings_text(findings: list[dict[str, Any]]) -> str:
-    lines = []
-    for finding in findings[:FINDINGS_SHOWN]:
-        lines.append(f"[{finding['operation']}] {finding['message']}")
-        if finding.get("reproduce"):
-            lines.append(f"  reproduce: {finding['reproduce']}")
-    if len(findings) > FINDINGS_SHOWN:
-        lines.append(f"... and {len(findings) - FINDINGS_SHOWN} more in report.json")
+def _findings_text(entry: RuleFindings | None) -> str:
+    if entry is None:
+        return ""
+    lines = [f"How to fix: {entry.rule['hint']}"] if entry.rule.get("hint") else []
+    for group in entry.groups[:GROUPS_SHOWN]:
+        count = similar(group.count)
+        lines.append(f"[{group.operation}] {group.message}" + (f" ({count})" if count else ""))
+        example = group.example
+        if example and example.get("reproduce"):
+            lines.append(f"  reproduce: {example['reproduce']}")
+    if len(entry.groups) > GROUPS_SHOWN:
+        lines.append(f"... and {len(entry.groups) - GROUPS_SHOWN} more group(s) in report.html")
     return "\n".join(lines)
+
+
+def _properties(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Run facts CI viewers show next to the tests: the verdict and what was certified."""
+    target = data.get("target") or {}
+    return [
+        ("verdict", str(data.get("verdict"))),
+        ("seed", str(data.get("seed"))),
+        ("strict", str(data.get("strict"))),
+        ("target.manifest", str(target.get("manifest", ""))),
+        ("target.base_url", str(target.get("base_url", ""))),
+        ("target.channel", str(target.get("channel", ""))),
+        ("suite.version", str((data.get("suite") or {}).get("version", ""))),
+        ("catalogue.version", str((data.get("catalogue") or {}).get("version", ""))),
+        ("started_at", str(data.get("started_at", ""))),
+    ]
 
 
 def render_junit(data: dict[str, Any]) -> str:
     strict = bool(data.get("strict"))
-    by_rule: dict[str, list[dict[str, Any]]] = {}
-    for finding in data.get("findings", []):
-        by_rule.setdefault(finding["rule"], []).append(finding)
+    by_rule = {entry.rule["id"]: entry for entry in group_findings(data)}
     failures = sum(
         1 for r in data["rules"] if r["status"] == "failed" or (strict and r["status"] == "warning")
     )
@@ -46,8 +66,8 @@ def render_junit(data: dict[str, Any]) -> str:
         },
     )
     properties = ET.SubElement(suite, "properties")
-    for name in ("verdict", "seed", "strict"):
-        ET.SubElement(properties, "property", {"name": name, "value": str(data.get(name))})
+    for name, value in _properties(data):
+        ET.SubElement(properties, "property", {"name": name, "value": value})
     if data.get("error"):
         error_case = ET.SubElement(suite, "testcase", {"classname": "run", "name": "run"})
         ET.SubElement(error_case, "error", {"message": data["error"], "type": "run-error"})
@@ -57,20 +77,20 @@ def render_junit(data: dict[str, Any]) -> str:
             "testcase",
             {"classname": rule["id"].split(".")[0], "name": rule["id"], "time": "0"},
         )
-        findings = by_rule.get(rule["id"], [])
-        first = findings[0]["message"] if findings else rule.get("title", "")
+        entry = by_rule.get(rule["id"])
+        first = entry.groups[0].message if entry and entry.groups else rule.get("title", "")
         if rule["status"] == "failed" or (strict and rule["status"] == "warning"):
             failure = ET.SubElement(
                 case,
                 "failure",
                 {"message": f"{rule['failures']} finding(s): {first}", "type": rule["level"]},
             )
-            failure.text = _findings_text(findings)
+            failure.text = _findings_text(entry)
         elif rule["status"] == "skipped":
             ET.SubElement(case, "skipped", {"message": rule.get("reason", "skipped")})
         elif rule["status"] == "warning":
             out = ET.SubElement(case, "system-out")
-            out.text = f"WARNING (SHOULD): {_findings_text(findings)}"
+            out.text = f"WARNING (SHOULD): {_findings_text(entry)}"
     root = ET.Element(
         "testsuites",
         {

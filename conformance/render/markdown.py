@@ -1,10 +1,17 @@
-"""A short Markdown summary for PR comments and CI step summaries."""
+"""A short Markdown summary for pull-request comments, merge-request notes and CI summaries.
+
+Same order and grouping as the HTML page (conformance.render.groups): failing rules first,
+each with its how-to-fix hint and its findings grouped by fingerprint with their counts.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-ICONS = {"certified": "✅", "incomplete": "⚠️", "failed": "❌", "error": "⛔"}
+from conformance.render.groups import group_findings, similar
+
+ICONS = {"certified": "✅", "incomplete": "⚠️", "failed": "❌", "error": "⛔", "interrupted": "⏹️"}
+GROUPS_SHOWN = 5
 
 
 def _cell(text: Any, limit: int = 160) -> str:
@@ -14,11 +21,28 @@ def _cell(text: Any, limit: int = 160) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def _target(data: dict[str, Any]) -> str:
+    target = data.get("target") or {}
+    catalogue = data.get("catalogue") or {}
+    parts = [
+        f"Target `{_cell(target.get('base_url', ''))}` (manifest "
+        f"`{_cell(target.get('manifest', ''))}`, channel `{_cell(target.get('channel', ''))}`)"
+        if target
+        else "",
+        f"suite {(data.get('suite') or {}).get('version', '')}",
+        f"catalogue {catalogue.get('version', 'unknown')}",
+        str(data.get("started_at", "")),
+    ]
+    return " · ".join(p for p in parts if p)
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     summary = data.get("summary", {})
     verdict = data["verdict"]
     lines = [
         f"## {ICONS.get(verdict, '')} messaging-conformance: {verdict.upper()}",
+        "",
+        _target(data),
         "",
         f"Seed `{data.get('seed')}` · {summary.get('passed', 0)} passed · "
         f"{summary.get('failed', 0)} failed · {summary.get('warning', 0)} warnings · "
@@ -27,24 +51,38 @@ def render_markdown(data: dict[str, Any]) -> str:
     ]
     if data.get("error"):
         lines += ["", f"**Run error:** {_cell(data['error'])}"]
-    first: dict[str, dict[str, Any]] = {}
-    for finding in data.get("findings", []):
-        first.setdefault(finding["rule"], finding)
-    flagged = [r for r in data["rules"] if r["status"] in ("failed", "warning")]
-    if flagged:
-        lines += ["", "| rule | level | findings | first finding |", "|---|---|---|---|"]
-        for rule in flagged:
-            finding = first.get(rule["id"])
-            known = " (known)" if finding and finding.get("known") else ""
+    entries = [e for e in group_findings(data) if e.rule["status"] in ("failed", "warning")]
+    if entries:
+        lines += ["", "| rule | level | findings | how to fix |", "|---|---|---|---|"]
+        for entry in entries:
+            rule = entry.rule
             lines.append(
                 f"| `{rule['id']}` | {rule['level']} | {rule['failures']} | "
-                f"{_cell(finding['message']) if finding else ''}{known} |"
+                f"{_cell(rule.get('hint', ''))} |"
             )
+        lines += ["", "<details><summary>Findings, grouped</summary>", ""]
+        for entry in entries:
+            lines.append(f"- `{entry.rule['id']}`")
+            for group in entry.groups[:GROUPS_SHOWN]:
+                count = similar(group.count)
+                known = " (known)" if group.known else ""
+                lines.append(
+                    f"  - [{_cell(group.operation)}] {_cell(group.message)}"
+                    f"{f' **{count}**' if count else ''}{known}"
+                )
+            if len(entry.groups) > GROUPS_SHOWN:
+                lines.append(
+                    f"  - … and {len(entry.groups) - GROUPS_SHOWN} more group(s) in report.html"
+                )
+        lines += ["", "</details>"]
     skipped = [r for r in data["rules"] if r["status"] == "skipped"]
     if skipped:
         lines += ["", "<details><summary>Skipped rules</summary>", ""]
         lines += [f"- `{r['id']}`: {_cell(r.get('reason', ''))}" for r in skipped]
         lines += ["", "</details>"]
+    notes = [*(data.get("warnings") or []), *(data.get("notes") or [])]
+    if notes:
+        lines += ["", "Run notes:", ""] + [f"- {_cell(n, 300)}" for n in notes]
     baseline = data.get("baseline")
     if baseline:
         lines += [

@@ -1,0 +1,68 @@
+"""The package is ready to publish: the README's release commands, run as printed, build an
+sdist and a wheel (the wheel from the sdist, so the sdist is complete) that
+`twine check --strict` accepts, as the maintainers' release workflow does in CI.
+
+They run in a copy of the source tree, so dist/ is not left in the checkout. Build isolation
+fetches hatchling from the package index; nothing is uploaded anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOT_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv", ".tox", "reports", "dist", "build", "__pycache__", "*.egg-info", ".*cache"
+)
+
+
+def readme_release_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Releasing (maintainers)", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block, "no command block in the README's release section"
+    return block.group(1).strip().splitlines()
+
+
+def test_readme_release_commands_match_the_release_workflow() -> None:
+    workflow = yaml.safe_load((ROOT / "docs/ci/maintainers/release.yml").read_text())
+    runs = [s.get("run", "") for s in workflow["jobs"]["build"]["steps"]]
+    for command in readme_release_commands():
+        assert command.replace(".venv/bin/python", "python") in runs
+
+
+def test_build_and_twine_check_as_printed(tmp_path) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
+    for command in readme_release_commands():
+        # as printed, with this test run's interpreter for the README's .venv/bin/python
+        assert command.startswith(".venv/bin/python -m ")
+        done = subprocess.run(
+            ["bash", "-c", command.replace(".venv/bin/python", sys.executable, 1)],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, command + "\n" + done.stdout[-3000:] + done.stderr[-3000:]
+    [wheel] = (source / "dist").glob("*.whl")
+    [sdist] = (source / "dist").glob("*.tar.gz")
+    assert done.stdout.count("PASSED") == 2  # twine checked both
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in (
+        "conformance/report.schema.json",
+        "conformance/render/groups.py",
+        "conformance/specs/messaging-manifest.yaml",
+    ):
+        assert needed in names, needed
+    assert any(n.endswith("entry_points.txt") for n in names)
+    with tarfile.open(sdist) as archive:
+        assert not [m for m in archive.getnames() if "/reports/" in m]
