@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
@@ -146,8 +147,13 @@ def preflight_problem(exchange: Exchange | None, channel: str) -> str | None:
     if exchange.response is None:
         why = exchange.error or "no answer"
         if "SSLError" in why:
-            why += " (use --ca-bundle FILE, or --insecure)"
-        return f"provider unreachable: {why}"
+            hint = "use --ca-bundle FILE, or --insecure"
+        elif why.startswith("timeout"):
+            hint = "is it overloaded? raise --timeout"
+        else:
+            hint = "is the provider running, and are the manifest's host and port right?"
+        where = urlsplit(exchange.request.url)
+        return f"provider unreachable at {where.scheme}://{where.netloc}: {why} ({hint})"
     status, code = exchange.response.status, error_code(exchange)
     if status == 401 and code == "ACCOUNT_SUSPENDED":
         return (

@@ -344,8 +344,13 @@ def test_unresolvable_host_is_exit_2(tmp_path) -> None:
         "3",
         timeout=120,
     )
-    assert result.returncode == 2 and "unreachable" in result.stdout + result.stderr
-    assert (tmp_path / "out" / "report.json").exists()
+    assert result.returncode == 2
+    # one line saying what, where and what to try; no list of skipped rules
+    (line,) = [row for row in result.stderr.splitlines() if "error" in row]
+    assert "provider unreachable at http://provider.invalid" in line and "is the provider" in line
+    assert "SKIP" not in result.stdout + result.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["verdict"] == "error" and "unreachable" in report["error"]
 
 
 @pytest.fixture
