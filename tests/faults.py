@@ -956,6 +956,8 @@ _ALSO = {
     "unknown channel is an empty list": {"delete.channel"},
     # an endpoint that cannot be bound is a missing one
     "manifest URL with a misnamed variable": {"manifest.capability-endpoints"},
+    # a 200 that says success false is a broken success envelope too
+    "delete answers success false": {"response.success-envelope"},
 }
 FAULTS = [
     replace(
