@@ -8,11 +8,11 @@ judgement serves a live run and the offline re-judging of a recorded one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.checks.evidence import additional_of, data_of, dicts, next_cursor, status_of
+from conformance.checks.evidence import additional_of, data_of, dicts, next_cursor, unanswered
 from conformance.checks.text import excerpt
 from conformance.model import Exchange, Finding
 
@@ -64,24 +64,37 @@ def _groups(exchanges: Sequence[Exchange], *keys: str) -> dict[tuple[Any, ...], 
     return groups
 
 
-def _judgeable(pages: Sequence[Exchange]) -> bool:
-    """A walk cut short by a 429 or a lost response cannot be judged (those are judged apart)."""
-    return bool(pages) and all(status_of(p) not in (None, 429) for p in pages)
-
-
-def read_conversation_walk(label: str, pages: Sequence[Exchange]) -> Walk | None:
-    """None when the walk cannot be judged (first page broken, rate limited, no response)."""
-    if not _judgeable(pages) or not isinstance(data_of(pages[0]), list):
+def _read_walk(
+    label: str,
+    pages: Sequence[Exchange],
+    shape: type,
+    items_of: Callable[[Any], list[Any]],
+    cursor_of: Callable[[Exchange, Any], str | None],
+) -> Walk | None:
+    """The walk the pages show; None when it cannot be judged: cut short by a 429 or a lost
+    response (judged apart), or a first page without the expected shape (the exchange
+    checks say what is wrong with it)."""
+    if not pages or any(unanswered(p) for p in pages) or not isinstance(data_of(pages[0]), shape):
         return None
     walk = Walk(label, list(pages))
     for page in pages:
         data = data_of(page)
-        if not isinstance(data, list):
+        if not isinstance(data, shape):
             walk.broken = page
             break
-        walk.items.append([str(c.get("id")) for c in dicts(data)])
-        walk.cursors.append(next_cursor(additional_of(page).get("after")))
+        walk.items.append(items_of(data))
+        walk.cursors.append(cursor_of(page, data))
     return walk
+
+
+def read_conversation_walk(label: str, pages: Sequence[Exchange]) -> Walk | None:
+    return _read_walk(
+        label,
+        pages,
+        list,
+        lambda data: [str(c.get("id")) for c in dicts(data)],
+        lambda page, data: next_cursor(additional_of(page).get("after")),
+    )
 
 
 def _walk_name(label: str) -> str:
@@ -172,17 +185,13 @@ def _coverage_findings(complete: list[Walk]) -> list[Finding]:
 
 # -- messages of one conversation ---------------------------------------------------------
 def read_message_walk(label: str, pages: Sequence[Exchange]) -> Walk | None:
-    if not _judgeable(pages) or not isinstance(data_of(pages[0]), dict):
-        return None
-    walk = Walk(label, list(pages))
-    for page in pages:
-        data = data_of(page)
-        if not isinstance(data, dict):
-            walk.broken = page
-            break
-        walk.items.append([m.get("id") for m in dicts(data.get("messages"))])
-        walk.cursors.append(next_cursor(data.get("next_messages_cursor")))
-    return walk
+    return _read_walk(
+        label,
+        pages,
+        dict,
+        lambda data: [m.get("id") for m in dicts(data.get("messages"))],
+        lambda page, data: next_cursor(data.get("next_messages_cursor")),
+    )
 
 
 def judge_message_paging(exchanges: Sequence[Exchange]) -> dict[str, list[Finding] | None]:

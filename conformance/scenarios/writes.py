@@ -51,26 +51,18 @@ def post(session: Session, rules: frozenset[str] = frozenset(POST_RULES)) -> Non
                 )
             )
         session.conclude("posts", valid)
-    refused: list[Exchange | None] = []
+    # Posts that must be refused with 400 INVALID_BODY: (rule, what, form).
+    invalid: list[tuple[str, str, dict[str, str]]] = []
     if "post.invalid-body" in rules:
-        rule = "post.invalid-body"
         without_conversation = {k: v for k, v in base.items() if k != "conversationId"}
-        for label, form in (
-            ("without message or files", base),
+        invalid += [
+            ("post.invalid-body", "postMessage without message or files", base),
             (
-                "without conversationId",
+                "post.invalid-body",
+                "postMessage without conversationId",
                 {**without_conversation, "message": "messaging-conformance"},
             ),
-        ):
-            what = f"postMessage {label}"
-            refused.append(
-                session.call(
-                    "postMessage",
-                    "refusals",
-                    form=form,
-                    context=expect(rule, 400, "INVALID_BODY", what),
-                )
-            )
+        ]
     if "participants.group-post-rejected" in rules:
         rule = "participants.group-post-rejected"
         other = _second_participant(session, {sandbox.sender, sandbox.recipient})
@@ -82,15 +74,13 @@ def post(session: Session, rules: frozenset[str] = frozenset(POST_RULES)) -> Non
                 "recipientIds": f"{sandbox.recipient},{other}",
                 "message": "messaging-conformance: group message (must be refused)",
             }
-            what = "postMessage to 2 recipientIds (both real participants)"
-            refused.append(
-                session.call(
-                    "postMessage",
-                    "refusals",
-                    form=group,
-                    context=expect(rule, 400, "INVALID_BODY", what),
-                )
-            )
+            invalid.append((rule, "postMessage to 2 recipientIds (both real participants)", group))
+    refused = [
+        session.call(
+            "postMessage", "refusals", form=form, context=expect(rule, 400, "INVALID_BODY", what)
+        )
+        for rule, what, form in invalid
+    ]
     session.conclude("refusals", refused)
 
 
