@@ -22,6 +22,10 @@ EXCHANGES_PER_RULE = 25
 # Rules whose failure is a property of an operation, not of each request: reported once each.
 ONCE_PER_OPERATION = frozenset({"robustness.response-size"})
 PASSED, FAILED, WARNING, SKIPPED = "passed", "failed", "warning", "skipped"
+# Outside the verdict: a rule of a side this run does not include (the Channels API side of a
+# manifest-only run). Never SKIPPED, which would make every one-direction run incomplete.
+NOT_APPLICABLE = "not_applicable"
+ONE_DIRECTION = "one-direction run: the Channels API side (run --two-sided) was not included"
 CERTIFIED, INCOMPLETE, FAILED_VERDICT = "certified", "incomplete", "failed"
 # Verdicts a run can end with besides those: it could not be completed or judged.
 ERROR, INTERRUPTED = "error", "interrupted"
@@ -54,6 +58,8 @@ class Ledger:
     seconds: Counter[str] = field(default_factory=Counter)
     # Told each recorded finding (outside the lock), e.g. for a live failing-rule count.
     listeners: list[Callable[[Finding], None]] = field(default_factory=list)
+    # rule id -> why it does not apply to this run, used when the rule saw no evidence
+    not_applicable: dict[str, str] = field(default_factory=lambda: dict(_channels_side()))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(
@@ -118,10 +124,13 @@ class Ledger:
 
     def results(self, *, strict: bool = False) -> list[RuleResult]:
         failures = Counter(f.rule for f in self.findings)
-        return [
-            rule_result(r, self.checked[r.id], failures[r.id], self._skip_reason(r.id))
-            for r in CATALOGUE
-        ]
+        results = []
+        for r in CATALOGUE:
+            result = rule_result(r, self.checked[r.id], failures[r.id], self._skip_reason(r.id))
+            if result.status == SKIPPED and r.id in self.not_applicable:
+                result = RuleResult(r, NOT_APPLICABLE, 0, 0, self.not_applicable[r.id])
+            results.append(result)
+        return results
 
     def _skip_reason(self, rule_id: str) -> str | None:
         if rule_id not in self.selected:
@@ -129,6 +138,10 @@ class Ledger:
         if self.checked[rule_id] == 0 and not any(f.rule == rule_id for f in self.findings):
             return self.skips.get(rule_id, self.fallback_reason)
         return None
+
+
+def _channels_side() -> dict[str, str]:
+    return {r.id: ONE_DIRECTION for r in CATALOGUE if r.group == "channels"}
 
 
 def rule_result(rule: Rule, checked: int, failures: int, skip_reason: str | None) -> RuleResult:

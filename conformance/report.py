@@ -188,9 +188,9 @@ def describe_target(profile: dict[str, Any], endpoints: dict[str, str]) -> dict[
 
 
 def _summary(results: list[RuleResult]) -> dict[str, int]:
-    summary = {"passed": 0, "failed": 0, "warning": 0, "skipped": 0}
+    summary = {"passed": 0, "failed": 0, "warning": 0, "skipped": 0, "not_applicable": 0}
     for result in results:
-        summary[result.status] += 1
+        summary[result.status] = summary.get(result.status, 0) + 1
     return summary
 
 

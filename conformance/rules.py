@@ -415,6 +415,99 @@ CATALOGUE: tuple[Rule, ...] = (
         "common sense",
         hint="Bound every response: page lists and cap field sizes well under the body cap.",
     ),
+    # -- Channels API: the vendor's calls to Pipedrive (CHANNELS.md); judged only by runs that
+    # include the simulator, listed as not applicable by one-direction runs.
+    Rule(
+        "channels.auth",
+        M,
+        "every call to the Channels API carries the bearer token the profile names",
+        "Pipedrive refuses unauthenticated calls; the message is lost.",
+        "Pipedrive API v1",
+    ),
+    Rule(
+        "channels.register-schema",
+        M,
+        "addChannel body: name, provider_channel_id strings; avatar_url a URL; "
+        "template_support boolean; provider_type in {facebook, whatsapp, other}",
+        "Pipedrive answers 400 to a registration it cannot read; the channel never appears.",
+        "v1 spec",
+    ),
+    Rule(
+        "channels.template-support",
+        M,
+        "template_support: true only when the manifest has getTemplates",
+        "The inbox offers templates it then cannot load.",
+        "docs",
+    ),
+    Rule(
+        "channels.provider-id",
+        M,
+        "later calls name the channel by its registered provider_channel_id, never the data.id "
+        "Pipedrive returned",
+        "Pipedrive looks channels up by the provider's id; its own id finds nothing.",
+        "seed",
+    ),
+    Rule(
+        "channels.receive-schema",
+        M,
+        "receiveMessage body matches the schema: required fields, status enum, UTC timestamps, "
+        "attachments with id, type, url",
+        "A message Pipedrive cannot read is dropped, or shown at the wrong time.",
+        "v1 spec",
+    ),
+    Rule(
+        "channels.receive-known-channel",
+        M,
+        "receiveMessage channel_id is a registered channel",
+        "A message for a channel Pipedrive does not know cannot reach any inbox.",
+        "v1 spec",
+    ),
+    Rule(
+        "channels.receive-participant",
+        M,
+        "the received conversation, read back through getConversationById, has exactly two "
+        "participants and sender_id is one of them",
+        "The inbox shows one-to-one conversations; an unknown sender has no name or avatar.",
+        "seed",
+    ),
+    Rule(
+        "channels.receive-retrievable",
+        M,
+        "a received message reads back (getConversationById; getMessageById when in the "
+        "manifest) with the same sender and text",
+        "Pipedrive re-reads conversations; a message it cannot read back vanishes or changes.",
+        "docs",
+    ),
+    Rule(
+        "channels.status-forward",
+        M,
+        "per message id, status only moves sent -> delivered -> read; failed is final",
+        "A status moving backwards shows users a read message as unread.",
+        "v1 spec enum, judgement",
+    ),
+    Rule(
+        "channels.posted-status",
+        S,
+        "status changes of a message sent through postMessage come back through receiveMessage "
+        "with the id postMessage returned",
+        "Users see whether their reply was delivered and read.",
+        "docs",
+    ),
+    Rule(
+        "channels.delete-known",
+        M,
+        "deleteChannel / deleteConversation name registered provider ids",
+        "A delete of an unknown id means the vendor's bookkeeping and Pipedrive's disagree.",
+        "v1 spec",
+    ),
+    Rule(
+        "channels.backoff",
+        S,
+        "after a 429 from Pipedrive the vendor waits (Retry-After / rate-limit reset) before "
+        "calling again",
+        "An app that hammers a rate limit keeps every call failing.",
+        "Pipedrive API rate limits",
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in CATALOGUE}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conformance.ledger import Ledger, verdict
 from conformance.model import Finding
+from conformance.rules import CATALOGUE
 
 
 def statuses(ledger: Ledger) -> dict[str, str]:
@@ -63,3 +64,26 @@ def test_findings_past_the_per_rule_cap_are_counted_without_their_exchange() -> 
     assert len(ledger.findings) == 60 and len(kept) == EXCHANGES_PER_RULE
     assert [f.message for f in kept] == [f"n{i}" for i in range(EXCHANGES_PER_RULE)]
     assert ledger.first_finding_at is not None
+
+
+def test_channels_rules_are_not_applicable_outside_the_verdict_in_a_one_direction_run() -> None:
+    from conformance.ledger import NOT_APPLICABLE, ONE_DIRECTION
+
+    ledger = Ledger()
+    for rule in CATALOGUE:
+        if rule.group != "channels":
+            ledger.record([], [rule.id])
+    results = {r.rule.id: r for r in ledger.results()}
+    channels = [r for rid, r in results.items() if rid.startswith("channels.")]
+    assert len(channels) == 12
+    assert {r.status for r in channels} == {NOT_APPLICABLE}
+    assert all(r.reason == ONE_DIRECTION for r in channels)
+    assert verdict(results.values()) == "certified"
+
+
+def test_a_channels_rule_with_evidence_is_judged_even_if_listed_not_applicable() -> None:
+    ledger = Ledger()
+    ledger.record([Finding("channels.auth", "no token")], ["channels.auth"])
+    results = {r.rule.id: r for r in ledger.results()}
+    assert results["channels.auth"].status == "failed"
+    assert verdict(results.values()) == "failed"

@@ -93,7 +93,8 @@ def test_junit_has_a_testcase_per_rule(runs) -> None:
     root = ET.parse(runs["a"] / "out" / "junit.xml").getroot()
     suite = root.find("testsuite")
     cases = suite.findall("testcase")
-    assert {c.get("name") for c in cases} == set(RULES)
+    # a one-direction run: the Channels API rules are not applicable, so no test case
+    assert {c.get("name") for c in cases} == {r for r in RULES if not r.startswith("channels.")}
     assert all(c.get("classname") == c.get("name").split(".")[0] for c in cases)
     failed = {c.get("name") for c in cases if c.find("failure") is not None}
     assert {"participants.exactly-two", "error.code-matches-status"} <= failed

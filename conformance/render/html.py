@@ -48,6 +48,7 @@ gap:6px 12px;align-items:center}
 .bar span{display:block;height:100%}
 .b-passed{background:#2da44e}.b-failed{background:#cf222e}.b-warning{background:#d4a72c}
 .b-skipped{background:#afb8c1}
+.s-not_applicable{color:#8c959f}.b-not_applicable{background:#d0d7de}
 .fix{border-left:4px solid #cf222e;background:#fff8f8;padding:8px 12px;margin:8px 0}
 .fix h3{margin:0 0 4px;font-size:15px}.fix p{margin:2px 0}
 .hint{font-weight:600}
@@ -356,7 +357,7 @@ def render_html(data: dict[str, Any]) -> str:
     filters = (
         '<div class="filters hidden">'
         + _options("level", ["MUST", "SHOULD"])
-        + _options("status", list(STATUSES))
+        + _options("status", [*STATUSES, "not_applicable"])
         + _options("operation", operations)
         + "</div>"
     )
