@@ -29,6 +29,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "fixtures": ("suspended_channel", "forbidden_channel"),
     "rate_limit_probe": ("requests", "seconds"),
     "template_support": None,
+    "channels_api": ("token", "rate_limit", "port"),
 }
 
 
@@ -77,6 +78,15 @@ class RateLimitProbe:
 
 
 @dataclass(frozen=True)
+class ChannelsApi:
+    """The simulated Channels API side: the bearer token the vendor's app sends to it."""
+
+    token: Secret
+    rate_limit: int | None = None  # calls per second before a 429; None: the default
+    port: int | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     manifest: str
     credentials: Credentials
@@ -89,6 +99,7 @@ class Profile:
     # What the channel is registered with in Pipedrive's Channels API (addChannel): true
     # makes Pipedrive call getTemplates, so the manifest must have it.
     template_support: bool = False
+    channels_api: ChannelsApi | None = None
     source: str = "<profile>"
 
     def redacted(self) -> dict[str, Any]:
@@ -108,6 +119,17 @@ class Profile:
             if self.rate_limit_probe is None
             else vars_of(self.rate_limit_probe),
             "template_support": self.template_support,
+            **(
+                {}
+                if self.channels_api is None
+                else {
+                    "channels_api": {
+                        "token": "<redacted>",
+                        "rate_limit": self.channels_api.rate_limit,
+                        "port": self.channels_api.port,
+                    }
+                }
+            ),
         }
 
 
@@ -177,6 +199,18 @@ def parse_profile(
             probe_map.number("requests", 120, int), probe_map.number("seconds", 3.0, float)
         )
     )
+    channels_map = reader.mapping("channels_api")
+    channels_api = (
+        None
+        if channels_map is None
+        else ChannelsApi(
+            Secret(channels_map.string("token")),
+            channels_map.number("rate_limit", None, int)
+            if "rate_limit" in channels_map.data
+            else None,
+            channels_map.number("port", None, int) if "port" in channels_map.data else None,
+        )
+    )
     return Profile(
         manifest=manifest,
         credentials=credentials,
@@ -191,6 +225,7 @@ def parse_profile(
         else fixtures.string("forbidden_channel", required=False),
         rate_limit_probe=probe,
         template_support=reader.boolean("template_support", False),
+        channels_api=channels_api,
         source=source,
     )
 

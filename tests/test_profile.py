@@ -116,3 +116,24 @@ def test_garbage_only_ever_raises_our_error(text: str) -> None:
         parse_profile(text, environ={})
     except ConformanceError:
         pass
+
+
+def test_channels_api_section_keeps_its_token_secret() -> None:
+    profile = parse_profile(
+        "manifest: https://p.example/m.json\ncredentials: {client_id: a, client_secret: b}\n"
+        "channel: c\nchannels_api: {token: '${PD_TOKEN}', rate_limit: 5, port: 8099}\n",
+        environ={"PD_TOKEN": "tok-123456"},
+    )
+    assert profile.channels_api is not None
+    assert profile.channels_api.token.reveal() == "tok-123456"
+    assert (profile.channels_api.rate_limit, profile.channels_api.port) == (5, 8099)
+    assert "tok-123456" not in repr(profile) and "tok-123456" not in str(profile.redacted())
+    assert profile.warnings == ()
+
+
+def test_channels_api_needs_a_token() -> None:
+    with pytest.raises(ConformanceError, match="channels_api.token: is required"):
+        parse_profile(
+            "manifest: https://p.example/m.json\ncredentials: {client_id: a, client_secret: b}\n"
+            "channel: c\nchannels_api: {port: 8099}\n"
+        )
