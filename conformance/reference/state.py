@@ -13,6 +13,7 @@ import itertools
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +71,9 @@ class State:
         self.limiter = RateLimiter(rate_limit)
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
+        # Called with (conversation id, message) after postMessage stored a message: how the
+        # reference, playing the vendor's app too, reports status changes to Pipedrive.
+        self.post_listeners: list[Callable[[str, dict[str, Any]], None]] = []
 
     def channel(self, channel_id: str) -> dict[str, Any] | None:
         return self.channels.get(channel_id)
@@ -131,15 +135,56 @@ class State:
                 }
                 for i, (name, mime, size) in enumerate(files, start=1)
             ]
-            conversation["messages"].insert(
-                0,
-                {
-                    "id": message_id,
-                    "status": "sent",
-                    "created_at": utc(datetime.now(UTC)),
-                    "message": text,
-                    "sender_id": sender,
-                    "attachments": attachments,
-                },
+            message = {
+                "id": message_id,
+                "status": "sent",
+                "created_at": utc(datetime.now(UTC)),
+                "message": text,
+                "sender_id": sender,
+                "attachments": attachments,
+            }
+            conversation["messages"].insert(0, message)
+        for listener in list(self.post_listeners):
+            listener(conversation["id"], copy.deepcopy(message))
+        return message_id
+
+    def add_incoming(self, channel_id: str, conversation_id: str, text: str) -> dict[str, Any]:
+        """A new message from the conversation's contact (the vendor side's incoming traffic)."""
+        with self.lock:
+            conversation = self.conversation(channel_id, conversation_id)
+            if conversation is None:
+                raise KeyError(conversation_id)
+            contact = next(
+                p["id"] for p in conversation["participants"] if p["role"] == "end_user"
             )
-            return message_id
+            message = {
+                "id": f"incoming-{next(self._ids):05d}",
+                "status": "sent",
+                "created_at": utc(datetime.now(UTC)),
+                "message": text,
+                "sender_id": contact,
+                "attachments": [],
+            }
+            conversation["messages"].insert(0, message)
+            return copy.deepcopy(message)
+
+    def set_status(self, conversation_id: str, message_id: str, status: str) -> None:
+        with self.lock:
+            for channel in self.channels.values():
+                for conversation in channel["conversations"]:
+                    if conversation["id"] != conversation_id:
+                        continue
+                    for message in conversation["messages"]:
+                        if message["id"] == message_id:
+                            message["status"] = status
+
+    def channel_of(self, conversation_id: str) -> str | None:
+        with self.lock:
+            return next(
+                (
+                    cid
+                    for cid, channel in self.channels.items()
+                    if any(c["id"] == conversation_id for c in channel["conversations"])
+                ),
+                None,
+            )
