@@ -75,6 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OLD.json",
         help="fail only on regressions against this earlier report.json",
     )
+    run.add_argument(
+        "--two-sided",
+        action="store_true",
+        help="also certify the vendor's calls to Pipedrive's Channels API (simulated locally)",
+    )
+    run.add_argument(
+        "--wait",
+        type=_positive_float,
+        default=120.0,
+        help="with --two-sided --profile: seconds to wait for the app's addChannel (default 120)",
+    )
 
     plan = sub.add_parser(
         "plan", help="print the steps and every write a run would make; sends nothing"
@@ -110,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance.reference import serve as serve_module
 
     serve_module.add_arguments(serve)
+
+    simulate = sub.add_parser(
+        "simulate-pipedrive", help="serve a local Pipedrive Channels API and judge the calls"
+    )
+    from conformance.channels import cli as simulate_module
+
+    simulate_module.add_arguments(simulate)
     return parser
 
 
@@ -159,8 +177,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_writable(args.report_dir)
     baseline = load_report(args.baseline) if args.baseline else None
     progress = progress_for(quiet=args.quiet, verbose=args.verbose)
+    certify = conformance.run
+    if args.two_sided:
+        from functools import partial
+
+        from conformance.channels.twosided import run_two_sided
+
+        certify = partial(run_two_sided, wait=args.wait, announce=print)
     try:
-        report = conformance.run(
+        report = certify(
             args.profile,
             progress=progress,
             seed=args.seed,
@@ -297,7 +322,14 @@ def cmd_serve_reference(args: argparse.Namespace) -> int:
     return serve.run(args)
 
 
+def cmd_simulate_pipedrive(args: argparse.Namespace) -> int:
+    from conformance.channels import cli
+
+    return cli.run(args)
+
+
 COMMANDS = {
+    "simulate-pipedrive": cmd_simulate_pipedrive,
     "run": cmd_run,
     "plan": cmd_plan,
     "rules": cmd_rules,

@@ -154,9 +154,7 @@ class State:
             conversation = self.conversation(channel_id, conversation_id)
             if conversation is None:
                 raise KeyError(conversation_id)
-            contact = next(
-                p["id"] for p in conversation["participants"] if p["role"] == "end_user"
-            )
+            contact = next(p["id"] for p in conversation["participants"] if p["role"] == "end_user")
             message = {
                 "id": f"incoming-{next(self._ids):05d}",
                 "status": "sent",
