@@ -16,6 +16,7 @@ import pytest
 from conformance.ledger import FAILED, PASSED, WARNING
 from conformance.rules import CATALOGUE, RULES, Level
 from conformance.runner import RunOptions, run
+from tests.channel_faults import CHANNEL_FAULTS
 from tests.faults import FAULTS, Fault, _chain, before, provider, rewrite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,12 +159,15 @@ def coverage_markdown() -> str:
         "asserts that the run fails exactly that rule (plus the collateral MUST rules listed,",
         "which the same defect breaks on purpose). Every clause is also unit-tested on",
         "hand-made exchanges, without a server, in the test module named per rule family.",
+        "The `channels.*` mutants are the reference playing the vendor's app with one habit",
+        "broken (`tests/channel_faults.py`, `tests/test_channels_mutants.py`); each is",
+        "caught by exactly its rule.",
         "",
         "| rule | level | clause | mutant | also fails | unit tests |",
         "|---|---|---|---|---|---|",
     ]
     for rule in CATALOGUE:
-        faults = [f for f in FAULTS if f.rule == rule.id] or [None]
+        faults = [f for f in (*FAULTS, *CHANNEL_FAULTS) if f.rule == rule.id] or [None]
         for fault in faults:
             clause = fault.clause if fault and fault.clause else "the rule as titled"
             name = fault.name if fault else "**none**"
@@ -189,11 +193,12 @@ UNIT_TESTS = {
     "post": "`tests/checks/test_flows.py`",
     "delete": "`tests/checks/test_flows.py`",
     "robustness": "`tests/checks/test_status.py`",
+    "channels": "`tests/checks/test_channels.py`",
 }
 
 
 def test_every_rule_has_a_mutant() -> None:
-    assert sorted(set(RULES) - {f.rule for f in FAULTS}) == []
+    assert sorted(set(RULES) - {f.rule for f in (*FAULTS, *CHANNEL_FAULTS)}) == []
 
 
 def test_coverage_table_is_current() -> None:
