@@ -116,7 +116,7 @@ class Desk:
         *,
         has_get_templates: bool,
         rate_limit: int | None = None,
-        force_429_at: int | None = 3,
+        force_429_at: int | None = 5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._token = token

@@ -38,7 +38,7 @@ class SimulatorOptions:
     host: str = "127.0.0.1"
     port: int = 0
     rate_limit: int | None = None  # overrides the profile's channels_api.rate_limit
-    force_429_at: int | None = 3  # the n-th authenticated call gets a 429 (channels.backoff)
+    force_429_at: int | None = 5  # the n-th authenticated call gets a 429 (channels.backoff)
     timeout: float = 10.0
     verify: bool | str = True
 

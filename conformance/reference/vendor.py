@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,6 +30,7 @@ DELIVERED = ("conv-004", "conv-005", "conv-006")  # incoming traffic while the a
 DISPOSABLE_CONVERSATION = "conv-901"
 FORWARD = ("sent", "delivered", "read")
 MAX_ATTEMPTS = 6
+STARTUP_WAIT = 60.0  # seconds the app waits for Pipedrive (the simulator) to come up
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,19 @@ class ReferenceVendor:
         self.call("POST", "/channels/messages/receive", body)
 
     # -- the app's life ------------------------------------------------------------------
+    def _wait_for_pipedrive(self) -> None:
+        """Started before the simulator? Wait until it accepts connections (bounded)."""
+        deadline = time.monotonic() + STARTUP_WAIT
+        while not self._stopping.is_set() and time.monotonic() < deadline:
+            try:
+                self._session.head(self.pipedrive_url + "/channels", timeout=2)
+                return
+            except requests.RequestException:
+                self._stopping.wait(0.2)
+
     def _script(self) -> None:
         try:
+            self._wait_for_pipedrive()
             self.register(MAIN_CHANNEL, "Reference channel", self.behaviour.template_support)
             self.register(DISPOSABLE_CHANNEL, "Reference disposable channel", False)
             for conversation in DELIVERED:
