@@ -76,7 +76,13 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 
 def report(cwd: Path) -> dict:
-    return json.loads((cwd / "reports" / "report.json").read_text())
+    """report.json, checked against the report schema on the way."""
+    import jsonschema_rs
+
+    data = json.loads((cwd / "reports" / "report.json").read_text())
+    schema = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
+    assert [e.message for e in jsonschema_rs.Draft7Validator(schema).iter_errors(data)] == []
+    return data
 
 
 def channel_statuses(data: dict) -> dict[str, str]:
