@@ -359,7 +359,7 @@ class RuleItem(pytest.Item):
         data = outcome.data
         result = next(r for r in data["rules"] if r["id"] == self.rule.id)
         findings = [f for f in data["findings"] if f["rule"] == self.rule.id]
-        if result["status"] == "skipped":
+        if result["status"] in ("skipped", "not_applicable"):
             pytest.skip(result.get("reason", "not exercised"))
         if result["status"] == "failed" or (result["status"] == "warning" and data.get("strict")):
             if outcome.regressed is not None and self.rule.id not in outcome.regressed:

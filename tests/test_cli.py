@@ -166,5 +166,9 @@ def test_default_run_command_certifies_the_reference(tmp_path) -> None:
     assert "verdict: CERTIFIED" in result.stdout
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["verdict"] == "certified"
-    assert all(r["status"] == "passed" for r in report["rules"])
+    # a one-direction run: the Channels API rules are not applicable, everything else passed
+    assert all(
+        r["status"] == ("not_applicable" if r["id"].startswith("channels.") else "passed")
+        for r in report["rules"]
+    )
     assert "scenarios" in result.stderr and "fuzzing" in result.stderr

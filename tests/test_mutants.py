@@ -145,7 +145,7 @@ def test_tolerant_conformant_variant_is_certified(tmp_path: Path) -> None:
         report = run(RunOptions(profile=profile, seed=8, max_examples=10))
     assert report.findings == [], [f.message for f in report.findings[:5]]
     assert report.verdict == "certified"
-    assert all(r.status == PASSED for r in report.results)
+    assert all(r.status == PASSED for r in report.results if r.rule.group != "channels")
 
 
 # -- the coverage table ------------------------------------------------------------------
