@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from conformance.channels.desk import Desk
+from conformance.checks import channel_flows as flows
 from conformance.checks import channels as judges
 from conformance.client import PolicyRefused, ProviderClient
 from conformance.model import Exchange
@@ -167,9 +168,9 @@ class Choreography:
         ledger = self.desk.ledger
         if reads and all(r.response is not None and r.response.status == 429 for r in reads):
             return  # still rate limited: says nothing about the vendor's message
-        participant = judges.check_receive_participant(received, reads)
+        participant = flows.check_receive_participant(received, reads)
         if participant is not None:
             ledger.check("channels.receive-participant", participant)
-        retrievable = judges.check_receive_retrievable(received, reads, by_id)
+        retrievable = flows.check_receive_retrievable(received, reads, by_id)
         if retrievable is not None:
             ledger.check("channels.receive-retrievable", retrievable)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from conformance.checks import channel_flows as flows
 from conformance.checks import channels as judges
 from conformance.ledger import Ledger
 from conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
@@ -270,7 +271,7 @@ class Desk:
         record = self.ledger.record
         record(judges.check_auth(exchange), ["channels.auth"])
         if previous is not None:
-            self._judged("channels.backoff", judges.check_backoff([previous, exchange]))
+            self._judged("channels.backoff", flows.check_backoff([previous, exchange]))
         self._judged("channels.register-schema", judges.check_register_schema(exchange))
         self._judged(
             "channels.template-support",
@@ -357,7 +358,7 @@ class Desk:
             posted = dict(self.memory.posted)
             receives = list(self.memory.reported.values())
             deletes = self.memory.deletes
-        self._judged("channels.posted-status", judges.check_posted_status(posted, receives))
+        self._judged("channels.posted-status", flows.check_posted_status(posted, receives))
         if not posted:
             self.ledger.skip(
                 "channels.posted-status",

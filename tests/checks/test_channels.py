@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from conformance.checks import channel_flows as flows
 from conformance.checks import channels as ch
 from conformance.model import Exchange, RecordedRequest, RecordedResponse
 
@@ -206,7 +207,7 @@ def test_receive_schema_missing_field_and_not_json() -> None:
 )
 def test_status_forward(sequence: list[str], bad: int) -> None:
     receives = [call("receiveMessage", {**GOOD_MESSAGE, "status": s}) for s in sequence]
-    assert rules(ch.check_status_forward(receives)) == ["channels.status-forward"] * bad
+    assert rules(flows.check_status_forward(receives)) == ["channels.status-forward"] * bad
 
 
 def test_status_forward_is_per_message_and_ignores_refused_calls() -> None:
@@ -215,8 +216,8 @@ def test_status_forward_is_per_message_and_ignores_refused_calls() -> None:
         call("receiveMessage", {**GOOD_MESSAGE, "id": "m-2", "status": "sent"}),
         call("receiveMessage", {**GOOD_MESSAGE, "status": "sent"}, status=429),
     ]
-    assert ch.check_status_forward(receives) == []
-    assert ch.check_status_forward([]) is None
+    assert flows.check_status_forward(receives) == []
+    assert flows.check_status_forward([]) is None
 
 
 # -- backoff ------------------------------------------------------------------------------
@@ -226,16 +227,16 @@ def test_backoff() -> None:
     )
     patient = call("receiveMessage", GOOD_MESSAGE, at=11.02)
     hasty = call("receiveMessage", GOOD_MESSAGE, at=10.2)
-    assert ch.check_backoff([limited, patient]) == []
-    found = ch.check_backoff([limited, hasty])
+    assert flows.check_backoff([limited, patient]) == []
+    found = flows.check_backoff([limited, hasty])
     assert rules(found) == ["channels.backoff"] and "0.20 s" in found[0].message
-    assert ch.check_backoff([limited]) is None  # no call after the 429: not judged
-    assert ch.check_backoff([patient, hasty]) is None
+    assert flows.check_backoff([limited]) is None  # no call after the 429: not judged
+    assert flows.check_backoff([patient, hasty]) is None
 
 
 def test_backoff_reads_the_rate_limit_reset_without_retry_after() -> None:
     limited = call("addChannel", {}, status=429, at=0.0, headers={"X-RateLimit-Reset": "2"})
-    assert rules(ch.check_backoff([limited, call("addChannel", {}, at=1.5)])) == [
+    assert rules(flows.check_backoff([limited, call("addChannel", {}, at=1.5)])) == [
         "channels.backoff"
     ]
 
@@ -246,52 +247,52 @@ SERVED = {"id": "m-1", "sender_id": "contact-1", "message": "hello"}
 
 def test_participant() -> None:
     received = call("receiveMessage", GOOD_MESSAGE)
-    assert ch.check_receive_participant(received, [conversation([SERVED])]) == []
+    assert flows.check_receive_participant(received, [conversation([SERVED])]) == []
     ghost = call("receiveMessage", {**GOOD_MESSAGE, "sender_id": "ghost"})
-    found = ch.check_receive_participant(ghost, [conversation([SERVED])])
+    found = flows.check_receive_participant(ghost, [conversation([SERVED])])
     assert rules(found) == ["channels.receive-participant"] and "'ghost'" in found[0].message
     three = conversation([SERVED], participants=("a", "contact-1", "c"))
-    assert "3 participants" in ch.check_receive_participant(received, [three])[0].message
+    assert "3 participants" in flows.check_receive_participant(received, [three])[0].message
     missing = read("getConversationById", 404, {"success": False})
-    assert ch.check_receive_participant(received, [missing]) is None
+    assert flows.check_receive_participant(received, [missing]) is None
 
 
 def test_retrievable() -> None:
     received = call("receiveMessage", GOOD_MESSAGE)
     by_id = read("getMessageById", 200, SERVED)
-    assert ch.check_receive_retrievable(received, [conversation([SERVED])], by_id) == []
+    assert flows.check_receive_retrievable(received, [conversation([SERVED])], by_id) == []
     # found on the second page of messages
     pages = [conversation([{"id": "m-0"}]), conversation([SERVED])]
-    assert ch.check_receive_retrievable(received, pages) == []
-    absent = ch.check_receive_retrievable(received, [conversation([])])
+    assert flows.check_receive_retrievable(received, pages) == []
+    absent = flows.check_receive_retrievable(received, [conversation([])])
     assert rules(absent) == ["channels.receive-retrievable"] and "is not in" in absent[0].message
     edited = conversation([{**SERVED, "message": "bye"}])
-    assert "'bye'" in ch.check_receive_retrievable(received, [edited])[0].message
+    assert "'bye'" in flows.check_receive_retrievable(received, [edited])[0].message
     moved = conversation([{**SERVED, "sender_id": "agent-1"}])
-    assert "sender" in ch.check_receive_retrievable(received, [moved])[0].message
+    assert "sender" in flows.check_receive_retrievable(received, [moved])[0].message
     gone = read("getMessageById", 404, {"success": False})
-    found = ch.check_receive_retrievable(received, [conversation([SERVED])], gone)
+    found = flows.check_receive_retrievable(received, [conversation([SERVED])], gone)
     assert rules(found) == ["channels.receive-retrievable"] and "getMessageById" in found[0].message
     no_conversation = [read("getConversationById", 404, {"success": False})]
-    assert rules(ch.check_receive_retrievable(received, no_conversation)) == [
+    assert rules(flows.check_receive_retrievable(received, no_conversation)) == [
         "channels.receive-retrievable"
     ]
-    assert ch.check_receive_retrievable(received, []) is None
+    assert flows.check_receive_retrievable(received, []) is None
 
 
 def test_retrievable_leaves_a_non_participant_sender_to_receive_participant() -> None:
     ghost = call("receiveMessage", {**GOOD_MESSAGE, "sender_id": "ghost"})
-    assert ch.check_receive_retrievable(ghost, [conversation([SERVED])]) == []
+    assert flows.check_receive_retrievable(ghost, [conversation([SERVED])]) == []
 
 
 def test_posted_status() -> None:
     post = read("postMessage", 200, {"success": True, "data": {"id": "posted-1"}})
     reported = call("receiveMessage", {**GOOD_MESSAGE, "id": "posted-1"})
-    assert ch.check_posted_status({"posted-1": post}, [reported]) == []
-    found = ch.check_posted_status({"posted-1": post}, [call("receiveMessage", GOOD_MESSAGE)])
+    assert flows.check_posted_status({"posted-1": post}, [reported]) == []
+    found = flows.check_posted_status({"posted-1": post}, [call("receiveMessage", GOOD_MESSAGE)])
     assert rules(found) == ["channels.posted-status"] and found[0].exchange is post
     refused = call("receiveMessage", {**GOOD_MESSAGE, "id": "posted-1"}, status=401)
-    assert rules(ch.check_posted_status({"posted-1": post}, [refused])) == [
+    assert rules(flows.check_posted_status({"posted-1": post}, [refused])) == [
         "channels.posted-status"
     ]
-    assert ch.check_posted_status({}, [reported]) is None
+    assert flows.check_posted_status({}, [reported]) is None
