@@ -32,6 +32,7 @@ PAGE = 30
 PAGE_BUDGET = 100  # pages of one walk: a looping cursor ends here, never hangs
 MESSAGE_PAGES = 10  # message pages read looking for a received message
 PHASE = "channels-callbacks"
+SENDERS = 5  # getSenderById calls per walk, for participants with avatar flags
 REPLY = "Reply from a Pipedrive user (messaging-conformance simulator)"
 
 
@@ -88,8 +89,10 @@ class Choreography:
             return None
 
     def walk(self, provider_id: str) -> None:
-        """getConversations for a newly registered channel, every page."""
+        """getConversations for a newly registered channel, every page; then the senders
+        whose avatars Pipedrive must fetch, and the templates when the channel has them."""
         after: str | None = None
+        avatars: list[str] = []
         for _ in range(PAGE_BUDGET):
             if not self.desk.is_registered(provider_id):
                 return  # deleted meanwhile: Pipedrive no longer calls for it
@@ -102,11 +105,17 @@ class Choreography:
                 break
             ids = [c["id"] for c in data if isinstance(c, dict) and isinstance(c.get("id"), str)]
             self.desk.knows_conversations(provider_id, ids)
+            avatars += [pid for pid in _avatar_senders(data) if pid not in avatars]
             body = exchange.response.json() if exchange and exchange.response else {}
             additional = body.get("additional_data") if isinstance(body, dict) else None
             after = next_cursor(additional.get("after") if isinstance(additional, dict) else None)
             if after is None:
                 break
+        if self.client.manifest.endpoint("getSenderById") is not None:
+            for sender in avatars[:SENDERS]:
+                self._send("getSenderById", provider_id, path={"senderId": sender})
+        if self.desk.template_support(provider_id):
+            self._send("getTemplates", provider_id)  # refused by policy when not in the manifest
         self._post_reply(provider_id)
 
     def _post_reply(self, provider_id: str) -> None:
@@ -174,3 +183,16 @@ class Choreography:
         retrievable = flows.check_receive_retrievable(received, reads, by_id)
         if retrievable is not None:
             ledger.check("channels.receive-retrievable", retrievable)
+
+
+def _avatar_senders(conversations: list[Any]) -> list[str]:
+    """Participants whose avatar Pipedrive fetches through getSenderById."""
+    return [
+        p["id"]
+        for c in conversations
+        if isinstance(c, dict) and isinstance(c.get("participants"), list)
+        for p in c["participants"]
+        if isinstance(p, dict)
+        and isinstance(p.get("id"), str)
+        and (p.get("fetch_avatar") is True or p.get("avatar_expires") is True)
+    ]

@@ -254,6 +254,7 @@ class Desk:
         """The call as reports show it: the token replaced by a placeholder, never echoed."""
         token = self._token.encode()
         body = raw.replace(token, b"<redacted>") if len(token) >= 4 else raw
+        url = url.replace(self._token, "<redacted>") if len(token) >= 4 else url
         headers = {"Content-Type": "application/json"}
         if auth != "missing":
             headers["Authorization"] = TOKEN_PLACEHOLDER if auth == "bearer" else "<not the token>"
@@ -340,6 +341,11 @@ class Desk:
             if provider_id in self.memory.channels:
                 self.memory.conversations.setdefault(provider_id, set()).update(ids)
 
+    def template_support(self, provider_id: str) -> bool:
+        with self.lock:
+            registration = self.memory.channels.get(provider_id)
+            return registration is not None and registration.data.get("template_support") is True
+
     def is_registered(self, provider_id: str) -> bool:
         with self.lock:
             return provider_id in self.memory.channels
@@ -374,5 +380,5 @@ class Desk:
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None

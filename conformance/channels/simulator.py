@@ -25,7 +25,7 @@ from conformance.errors import ConformanceError
 from conformance.ledger import Ledger, verdict
 from conformance.model import Exchange
 from conformance.report import RunReport
-from conformance.rules import CATALOGUE
+from conformance.rules import CATALOGUE, select
 from conformance.runner import Target
 
 SPEC_VERSION = "Pipedrive API v1, Channels (operations flagged deprecated; still documented)"
@@ -41,6 +41,7 @@ class SimulatorOptions:
     force_429_at: int | None = 5  # the n-th authenticated call gets a 429 (channels.backoff)
     timeout: float = 10.0
     verify: bool | str = True
+    only: list[str] | None = None  # rule globs, as `run --only`
 
 
 def describe_call(exchange: Exchange) -> str:
@@ -72,7 +73,8 @@ class Simulator:
         emit = progress or (lambda phase, message: None)
         self.target = target
         self.ledger = Ledger(
-            not_applicable={r.id: NOT_EXERCISED for r in CATALOGUE if r.group != "channels"}
+            selected=frozenset(r.id for r in select(options.only)),
+            not_applicable={r.id: NOT_EXERCISED for r in CATALOGUE if r.group != "channels"},
         )
         ctx = CheckContext(spec=target.spec, timeout=options.timeout)
         rules = list(EXCHANGE_CHECKS)

@@ -59,7 +59,9 @@ def run_two_sided(
 
 
 def _simulator_options(options: RunOptions, port: int = 0) -> SimulatorOptions:
-    return SimulatorOptions(port=port, timeout=options.timeout, verify=options.verify)
+    return SimulatorOptions(
+        port=port, timeout=options.timeout, verify=options.verify, only=options.only
+    )
 
 
 def _reference_both_ways(options: RunOptions, emit: Progress) -> RunReport:

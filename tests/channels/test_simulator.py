@@ -213,6 +213,7 @@ def test_only_the_manifest_urls_are_ever_called(tmp_path: Path) -> None:
         "/manifest.json",
         "/api/channels/ref-main/conversations",
         "/api/channels/ref-main/messages",
+        "/api/channels/ref-main/senders/",
     )
     assert seen and all(path.startswith(allowed) for _, path in seen), seen
     assert {method for method, _ in seen} <= {"GET", "POST"}
