@@ -25,6 +25,8 @@ def curl(exchange: Exchange) -> str:
     if request.method != "GET":
         parts += ["-X", request.method]
     auth = exchange.context.get("auth", "valid")
+    if exchange.context.get("direction") == "to-pipedrive":
+        return _to_pipedrive(exchange, parts)
     if auth in _USER:
         parts += ["-u", _USER[auth]]
     form: dict[str, Any] | None = exchange.context.get("form")
@@ -34,5 +36,17 @@ def curl(exchange: Exchange) -> str:
             parts += ["-F", shlex.quote(f"{key}={value}")]
         for name in files:
             parts += ["-F", shlex.quote(f"files=@{name}")]
+    parts.append(shlex.quote(request.url))
+    return " ".join(parts)
+
+
+def _to_pipedrive(exchange: Exchange, parts: list[str]) -> str:
+    """A vendor's call to the simulated Channels API, replayable against the simulator."""
+    request = exchange.request
+    if exchange.context.get("auth") == "bearer":
+        parts += ["-H", '"Authorization: Bearer $PIPEDRIVE_TOKEN"']  # expanded by the shell
+    if request.body:
+        parts += ["-H", shlex.quote("Content-Type: application/json")]
+        parts += ["--data-binary", shlex.quote(request.body[:4000].decode("utf-8", "replace"))]
     parts.append(shlex.quote(request.url))
     return " ".join(parts)

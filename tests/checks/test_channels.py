@@ -296,3 +296,16 @@ def test_posted_status() -> None:
         "channels.posted-status"
     ]
     assert flows.check_posted_status({}, [reported]) is None
+
+
+def test_a_vendor_call_reproduces_as_curl_with_the_token_from_the_environment() -> None:
+    from conformance.curl import curl
+
+    exchange = call("receiveMessage", GOOD_MESSAGE)
+    exchange.context["direction"] = "to-pipedrive"
+    line = curl(exchange)
+    assert '"Authorization: Bearer $PIPEDRIVE_TOKEN"' in line
+    assert "--data-binary" in line and '"conv-1"' in line
+    assert line.endswith("http://127.0.0.1:8099/v1/channels")
+    exchange.context["auth"] = "missing"
+    assert "Authorization" not in curl(exchange)
