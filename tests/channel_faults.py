@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from conformance.reference.data import MAIN_CHANNEL
+from conformance.reference.data import DISPOSABLE_CHANNEL, MAIN_CHANNEL
 from conformance.reference.vendor import Call, ReferenceVendor, VendorBehaviour, rewrite_body
 
 RECEIVE = "/channels/messages/receive"
@@ -47,10 +47,26 @@ def _when(matches: Callable[[Call], bool], change: Callable[[ReferenceVendor, Ca
     return VendorBehaviour(transform=transform)
 
 
-def _bad_registration_first(vendor: ReferenceVendor, call: Call) -> Call:
-    if call.path == "/channels" and (call.body or {}).get("provider_channel_id") == MAIN_CHANNEL:
-        vendor._call(rewrite_body(call, provider_type="telegram"))  # noqa: SLF001
-    return call
+def _bad_registration_first(**changes: object) -> VendorBehaviour:
+    """Before the real registration of the main channel, one with `changes` (refused: 400)."""
+
+    def transform(vendor: ReferenceVendor, call: Call) -> Call:
+        if (
+            call.path == "/channels"
+            and (call.body or {}).get("provider_channel_id") == MAIN_CHANNEL
+        ):
+            vendor._call(rewrite_body(call, **changes))  # noqa: SLF001
+        return call
+
+    return VendorBehaviour(transform=transform)
+
+
+def _without(key: str) -> Callable[[ReferenceVendor, Call], Call]:
+    return lambda v, c: replace(c, body={k: x for k, x in (c.body or {}).items() if k != key})
+
+
+def _channel_delete(call: Call) -> bool:
+    return call.method == "DELETE" and "/conversations/" not in call.path
 
 
 def _drop_getTemplates(manifest: dict) -> None:  # noqa: N802 - the endpoint's name
@@ -61,7 +77,26 @@ CHANNEL_FAULTS: list[ChannelFault] = [
     ChannelFault(
         "vendor registers a channel with provider_type 'telegram'",
         "channels.register-schema",
-        VendorBehaviour(transform=_bad_registration_first),
+        _bad_registration_first(provider_type="telegram"),
+        clause="provider_type in {facebook, whatsapp, other}",
+    ),
+    ChannelFault(
+        "vendor registers an avatar_url that is not a URL",
+        "channels.register-schema",
+        _bad_registration_first(avatar_url="avatar.png"),
+        clause="avatar_url a URL",
+    ),
+    ChannelFault(
+        "vendor registers template_support as the string 'true'",
+        "channels.register-schema",
+        _bad_registration_first(template_support="true"),
+        clause="template_support boolean",
+    ),
+    ChannelFault(
+        "vendor registers without provider_channel_id",
+        "channels.register-schema",
+        _bad_registration_first(provider_channel_id=None),
+        clause="name, provider_channel_id strings",
     ),
     ChannelFault(
         "vendor claims template_support without getTemplates in its manifest",
@@ -76,6 +111,16 @@ CHANNEL_FAULTS: list[ChannelFault] = [
             _receiving("conv-004", "delivered"),
             lambda v, c: rewrite_body(c, channel_id=v.pipedrive_ids[MAIN_CHANNEL]),
         ),
+        clause="receiveMessage channel_id",
+    ),
+    ChannelFault(
+        "vendor deletes its channel by the id Pipedrive returned",
+        "channels.provider-id",
+        _when(
+            _channel_delete,
+            lambda v, c: replace(c, path=f"/channels/{v.pipedrive_ids[DISPOSABLE_CHANNEL]}"),
+        ),
+        clause="deleteChannel path id",
     ),
     ChannelFault(
         "vendor sends local times (+02:00)",
@@ -84,6 +129,28 @@ CHANNEL_FAULTS: list[ChannelFault] = [
             _receiving("conv-006"),
             lambda v, c: rewrite_body(c, created_at="2024-05-01T12:00:00+02:00"),
         ),
+        clause="UTC timestamps",
+    ),
+    ChannelFault(
+        "vendor reports a status outside the enum ('seen')",
+        "channels.receive-schema",
+        _when(_receiving("conv-006", "delivered"), lambda v, c: rewrite_body(c, status="seen")),
+        clause="status enum",
+    ),
+    ChannelFault(
+        "vendor leaves sender_id out of a message",
+        "channels.receive-schema",
+        _when(_receiving("conv-006", "delivered"), _without("sender_id")),
+        clause="required fields",
+    ),
+    ChannelFault(
+        "vendor sends an attachment without url",
+        "channels.receive-schema",
+        _when(
+            _receiving("conv-006", "read"),
+            lambda v, c: rewrite_body(c, attachments=[{"id": "a-1", "type": "image/png"}]),
+        ),
+        clause="attachments with id, type, url",
     ),
     ChannelFault(
         "vendor delivers to a channel it never registered",
@@ -105,11 +172,25 @@ CHANNEL_FAULTS: list[ChannelFault] = [
             _receiving("conv-005"),
             lambda v, c: rewrite_body(c, id="phantom-" + str((c.body or {}).get("id"))),
         ),
+        clause="the message reads back at all",
+    ),
+    ChannelFault(
+        "vendor delivers a text its getConversationById does not serve",
+        "channels.receive-retrievable",
+        _when(_receiving("conv-005"), lambda v, c: rewrite_body(c, message="Edited on the way")),
+        clause="same text",
     ),
     ChannelFault(
         "vendor moves a status backwards (read -> sent)",
         "channels.status-forward",
         _when(_receiving("conv-005", "read"), lambda v, c: rewrite_body(c, status="sent")),
+        clause="sent -> delivered -> read",
+    ),
+    ChannelFault(
+        "vendor reports read after failed",
+        "channels.status-forward",
+        _when(_receiving("conv-005", "delivered"), lambda v, c: rewrite_body(c, status="failed")),
+        clause="failed is final",
     ),
     ChannelFault(
         "vendor never reports the status of messages posted to it",
@@ -123,6 +204,13 @@ CHANNEL_FAULTS: list[ChannelFault] = [
             lambda c: c.method == "DELETE" and "/conversations/" in c.path,
             lambda v, c: replace(c, path=c.path.rsplit("/", 1)[0] + "/conv-ghost"),
         ),
+        clause="deleteConversation names a known conversation",
+    ),
+    ChannelFault(
+        "vendor deletes a channel it never registered",
+        "channels.delete-known",
+        _when(_channel_delete, lambda v, c: replace(c, path="/channels/ref-never-registered")),
+        clause="deleteChannel names a registered channel",
     ),
     ChannelFault(
         "vendor forgets the token on one call",
