@@ -112,6 +112,8 @@ def test_run_two_sided_certifies_the_reference_both_ways(tmp_path: Path) -> None
     assert data["findings"] == []
     assert set(channel_statuses(data).values()) == {"passed"}
     assert data["channels"]["registered"] == ["ref-disposable", "ref-main"]
+    assert data["profile"]["channels_api"]["token"] == "<redacted>"
+    assert "reference-secret" not in (tmp_path / "reports" / "report.json").read_text()
     skipped = [r["id"] for r in data["rules"] if r["status"] == "skipped"]
     # rules still being implemented elsewhere may be skipped; nothing of this feature is
     assert not any(rule.startswith("channels.") for rule in skipped)
