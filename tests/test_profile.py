@@ -128,7 +128,6 @@ def test_channels_api_section_keeps_its_token_secret() -> None:
     assert profile.channels_api.token.reveal() == "tok-123456"
     assert (profile.channels_api.rate_limit, profile.channels_api.port) == (5, 8099)
     assert "tok-123456" not in repr(profile) and "tok-123456" not in str(profile.redacted())
-    assert profile.warnings == ()
 
 
 def test_channels_api_needs_a_token() -> None:
