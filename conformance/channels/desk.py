@@ -28,6 +28,9 @@ from conformance.model import Exchange, Finding, RecordedRequest, RecordedRespon
 ERROR_INFO = "Please check the reference docs in https://developers.pipedrive.com/docs/api/v1"
 DEFAULT_RATE_LIMIT = 100  # calls per second before Pipedrive answers 429
 RETRY_AFTER = 1  # seconds, in Retry-After and x-ratelimit-reset
+# Received messages read back per run: a vendor delivering thousands must not make the
+# simulator hammer its manifest endpoints (the calls themselves are still judged).
+MAX_READBACKS = 200
 TOKEN_PLACEHOLDER = "Bearer <channels_api.token>"
 METHODS = {
     "addChannel": "POST",
@@ -330,7 +333,7 @@ class Desk:
             memory.statuses[message_id] = body["status"]
         memory.reported[message_id] = exchange
         memory.conversations.setdefault(body["channel_id"], set()).add(body["conversation_id"])
-        if message_id in memory.received:
+        if message_id in memory.received or len(memory.received) >= MAX_READBACKS:
             return None
         memory.received.add(message_id)
         return lambda: self.on_receive(exchange)

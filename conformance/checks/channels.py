@@ -229,8 +229,8 @@ def check_receive_known_channel(
     return [
         _finding(
             "channels.receive-known-channel",
-            f"receiveMessage names channel {excerpt(channel, 60)}, which was never registered "
-            "with addChannel",
+            f"receiveMessage names channel {excerpt(channel, 60)}, which is not registered "
+            "(never registered with addChannel, or deleted)",
             exchange,
         )
     ]
@@ -256,7 +256,7 @@ def check_delete_known(
     if channel in pipedrive_ids:
         return None
     if channel not in registered:
-        problem = f"channel {excerpt(channel, 60)} was never registered"
+        problem = f"channel {excerpt(channel, 60)} is not registered (never, or deleted)"
     elif exchange.operation == "deleteConversation" and path.get("conversation_id") not in (
         conversations.get(channel, ())
     ):

@@ -1,0 +1,78 @@
+"""Pipedrive's memory and answers without HTTP: `Desk.handle` on hand-made calls."""
+
+from __future__ import annotations
+
+import json
+
+from conformance.channels import desk as desk_module
+from conformance.channels.desk import Desk
+from conformance.ledger import Ledger
+
+TOKEN = "desk-token-42"
+AUTH = f"Bearer {TOKEN}"
+
+
+def new_desk() -> tuple[Desk, list[str]]:
+    desk = Desk(TOKEN, Ledger(), has_get_templates=True, force_429_at=None)
+    follow_ups: list[str] = []
+    desk.on_register = lambda provider_id: follow_ups.append(f"walk {provider_id}")
+    desk.on_receive = lambda exchange: follow_ups.append("read back")
+    return desk, follow_ups
+
+
+def send(desk: Desk, operation: str, body=None, **path: str):
+    raw = b"" if body is None else json.dumps(body).encode()
+    return desk.handle(operation, "http://127.0.0.1/v1/x", path, AUTH, raw)
+
+
+def message(message_id: str, status: str = "sent") -> dict:
+    return {
+        "id": message_id,
+        "channel_id": "p-1",
+        "sender_id": "contact-1",
+        "conversation_id": "conv-1",
+        "message": "hi",
+        "status": status,
+        "created_at": "2024-05-01 10:00",
+    }
+
+
+def test_register_walks_and_each_message_is_read_back_once(monkeypatch) -> None:
+    desk, follow_ups = new_desk()
+    assert send(desk, "addChannel", {"name": "n", "provider_channel_id": "p-1"}).status == 200
+    for status in ("sent", "delivered", "read"):
+        assert send(desk, "receiveMessage", message("m-1", status)).status == 200
+    assert follow_ups == ["walk p-1", "read back"]
+    monkeypatch.setattr(desk_module, "MAX_READBACKS", 3)
+    for index in range(2, 6):
+        send(desk, "receiveMessage", message(f"m-{index}"))
+    assert follow_ups.count("read back") == 3  # capped
+    assert desk.memory.reported.keys() >= {"m-1", "m-5"}  # still judged and remembered
+
+
+def test_a_backward_status_is_one_finding_and_not_remembered() -> None:
+    desk, _ = new_desk()
+    send(desk, "addChannel", {"name": "n", "provider_channel_id": "p-1"})
+    for status in ("read", "delivered", "read"):
+        send(desk, "receiveMessage", message("m-1", status))
+    findings = [f for f in desk.ledger.findings if f.rule == "channels.status-forward"]
+    assert len(findings) == 1 and desk.memory.statuses["m-1"] == "read"
+
+
+def test_a_deleted_channel_is_unknown_afterwards() -> None:
+    desk, _ = new_desk()
+    send(desk, "addChannel", {"name": "n", "provider_channel_id": "p-1"})
+    assert send(desk, "deleteChannel", channel_id="p-1").status == 200
+    answer = send(desk, "receiveMessage", message("m-1"))
+    assert answer.status == 404
+    [finding] = [f for f in desk.ledger.findings if f.rule == "channels.receive-known-channel"]
+    assert "deleted" in finding.message
+
+
+def test_a_reregistration_gets_a_new_pipedrive_id_and_the_old_one_stays_wrong() -> None:
+    desk, _ = new_desk()
+    first = send(desk, "addChannel", {"name": "n", "provider_channel_id": "p-1"}).body["data"]
+    second = send(desk, "addChannel", {"name": "n", "provider_channel_id": "p-1"}).body["data"]
+    assert first["id"] != second["id"]
+    send(desk, "deleteChannel", channel_id=first["id"])
+    assert [f.rule for f in desk.ledger.findings] == ["channels.provider-id"]
