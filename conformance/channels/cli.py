@@ -22,9 +22,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--port", type=int, help="port (default: channels_api.port, else 8099; 0 = free)"
     )
     parser.add_argument("--report-dir", default="reports", help="where to write report.json")
-    parser.add_argument("--duration", type=float, help="stop after this many seconds")
+    parser.add_argument("--duration", type=_seconds, help="stop after this many seconds")
     parser.add_argument("--strict", action="store_true", help="SHOULD failures fail the run")
     parser.add_argument("--quiet", "-q", action="store_true", help="no live lines")
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:

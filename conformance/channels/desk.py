@@ -375,7 +375,7 @@ class Desk:
             )
         if not deletes:
             self.ledger.skip("channels.delete-known", "the vendor's app deleted nothing")
-        self.ledger.skip("channels.backoff", "no call followed a 429")
+        self.ledger.skip("channels.backoff", "no 429 was answered, or no call followed one")
         self.ledger.skip("channels.receive-participant", "no received message was read back")
         self.ledger.skip("channels.receive-retrievable", "no received message was read back")
 
