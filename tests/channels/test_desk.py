@@ -76,3 +76,26 @@ def test_a_reregistration_gets_a_new_pipedrive_id_and_the_old_one_stays_wrong() 
     assert first["id"] != second["id"]
     send(desk, "deleteChannel", channel_id=first["id"])
     assert [f.rule for f in desk.ledger.findings] == ["channels.provider-id"]
+
+
+def test_the_rate_limit_counts_calls_per_second_window() -> None:
+    now = [100.0]
+    desk = Desk(TOKEN, Ledger(), has_get_templates=True, rate_limit=2, clock=lambda: now[0])
+    desk.tally.force_at = None
+    body = {"name": "n", "provider_channel_id": "p-1"}
+    assert [send(desk, "addChannel", body).status for _ in range(3)] == [200, 200, 429]
+    limited = send(desk, "addChannel", body)
+    assert limited.headers["Retry-After"] == "1" and limited.headers["X-RateLimit-Remaining"] == "0"
+    now[0] += 1.01
+    assert send(desk, "addChannel", body).status == 200
+    # the two 429s were each followed by a call too soon, then by one after the wait
+    backoff = [f for f in desk.ledger.findings if f.rule == "channels.backoff"]
+    assert len(backoff) == 1
+
+
+def test_the_forced_429_hits_the_nth_authenticated_call_once() -> None:
+    desk = Desk(TOKEN, Ledger(), has_get_templates=True, force_429_at=2)
+    body = {"name": "n", "provider_channel_id": "p-1"}
+    unauthenticated = desk.handle("addChannel", "u", {}, None, json.dumps(body).encode())
+    assert unauthenticated.status == 401
+    assert [send(desk, "addChannel", body).status for _ in range(4)] == [200, 429, 200, 200]
