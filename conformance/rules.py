@@ -423,6 +423,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "every call to the Channels API carries the bearer token the profile names",
         "Pipedrive refuses unauthenticated calls; the message is lost.",
         "Pipedrive API v1",
+        hint="Send 'Authorization: Bearer <token>' (the app's OAuth token) on every Channels "
+        "API call.",
     ),
     Rule(
         "channels.register-schema",
@@ -431,6 +433,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "template_support boolean; provider_type in {facebook, whatsapp, other}",
         "Pipedrive answers 400 to a registration it cannot read; the channel never appears.",
         "v1 spec",
+        hint="Send name and provider_channel_id as strings, avatar_url as a URL, "
+        "template_support as a boolean, provider_type facebook|whatsapp|other.",
     ),
     Rule(
         "channels.template-support",
@@ -438,6 +442,7 @@ CATALOGUE: tuple[Rule, ...] = (
         "template_support: true only when the manifest has getTemplates",
         "The inbox offers templates it then cannot load.",
         "docs",
+        hint="Register with template_support: false, or add getTemplates to the manifest.",
     ),
     Rule(
         "channels.provider-id",
@@ -446,6 +451,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "Pipedrive returned",
         "Pipedrive looks channels up by the provider's id; its own id finds nothing.",
         "seed",
+        hint="Keep using your own provider_channel_id; store Pipedrive's data.id only for "
+        "reference.",
     ),
     Rule(
         "channels.receive-schema",
@@ -454,6 +461,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "attachments with id, type, url",
         "A message Pipedrive cannot read is dropped, or shown at the wrong time.",
         "v1 spec",
+        hint="Send every required field as a string, a documented status, UTC times (Z), "
+        "attachments with id, type, url.",
     ),
     Rule(
         "channels.receive-known-channel",
@@ -461,6 +470,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "receiveMessage channel_id is a registered channel",
         "A message for a channel Pipedrive does not know cannot reach any inbox.",
         "v1 spec",
+        hint="Register the channel with addChannel before delivering its messages; stop after "
+        "deleting it.",
     ),
     Rule(
         "channels.receive-participant",
@@ -469,6 +480,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "participants and sender_id is one of them",
         "The inbox shows one-to-one conversations; an unknown sender has no name or avatar.",
         "seed",
+        hint="Name the sender by a participant id of the two-person conversation "
+        "getConversationById returns.",
     ),
     Rule(
         "channels.receive-retrievable",
@@ -477,6 +490,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "manifest) with the same sender and text",
         "Pipedrive re-reads conversations; a message it cannot read back vanishes or changes.",
         "docs",
+        hint="Store the message before calling receiveMessage, so "
+        "getConversationById/getMessageById serve it as sent.",
     ),
     Rule(
         "channels.status-forward",
@@ -484,6 +499,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "per message id, status only moves sent -> delivered -> read; failed is final",
         "A status moving backwards shows users a read message as unread.",
         "v1 spec enum, judgement",
+        hint="Report a message's statuses in order sent, delivered, read; send nothing after "
+        "failed.",
     ),
     Rule(
         "channels.posted-status",
@@ -492,6 +509,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "with the id postMessage returned",
         "Users see whether their reply was delivered and read.",
         "docs",
+        hint="Report status changes of messages sent via postMessage with the id postMessage "
+        "returned.",
     ),
     Rule(
         "channels.delete-known",
@@ -499,6 +518,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "deleteChannel / deleteConversation name registered provider ids",
         "A delete of an unknown id means the vendor's bookkeeping and Pipedrive's disagree.",
         "v1 spec",
+        hint="Delete only channels you registered and conversations Pipedrive knows, by your "
+        "own ids.",
     ),
     Rule(
         "channels.backoff",
@@ -507,6 +528,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "calling again",
         "An app that hammers a rate limit keeps every call failing.",
         "Pipedrive API rate limits",
+        hint="After a 429, wait Retry-After (or X-RateLimit-Reset) seconds before the next "
+        "call, in every thread.",
     ),
 )
 
