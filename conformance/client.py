@@ -13,7 +13,6 @@ import math
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ import requests
 from conformance.checks.errors import parse_retry_by
 from conformance.manifest import Manifest
 from conformance.model import Exchange, RecordedRequest, RecordedResponse
+from conformance.pace import Pacer
 from conformance.profile import Credentials
 from conformance.redact import Redactor
 
@@ -142,15 +142,9 @@ class ProviderClient:
         self.down: Exchange | None = None  # the request that found the provider gone
         self.abandoned: dict[str, str] = {}  # operation -> why it is no longer called
         self._timeouts: dict[str, int] = {}
-        # The pace the client settled on after the provider's 429s (requests per second),
-        # None while it never had to slow down; and who hears about long waits.
-        self.pace: float | None = None
-        self.on_wait: Callable[[float, str], None] | None = None
-        self._answers: deque[float] = deque(maxlen=200)  # when recent non-429 answers came
-        self._last_429 = 0.0
+        self.pacer = Pacer(policy.rate)
+        self.on_wait: Callable[[float, str], None] | None = None  # who hears of long waits
         self._rate_lock = threading.Lock()
-        self._next_slot = 0.0
-        self._backoff_until = 0.0
         self._auth_values = auth_values(credentials)
         self.redactor = redactor_for(credentials)  # the run's outputs use it as a last guard
 
@@ -181,38 +175,10 @@ class ProviderClient:
             ):
                 raise PolicyRefused("deleteChannelById only on the disposable channel")
 
-    def _pace(self) -> None:
-        """Wait for this request's slot: the rate cap, and any 429 back-off in force."""
-        with self._rate_lock:
-            now = time.monotonic()
-            slot = max(now, self._next_slot, self._backoff_until)
-            if self.pace is not None and now - self._last_429 > 5.0:
-                self.pace *= 1.25  # no 429 for a while: speed up again, a step at a time
-                self._last_429 = now
-            rates = [r for r in (self.policy.rate, self.pace) if r]
-            if rates:
-                self._next_slot = slot + 1.0 / min(rates)
-        if slot > now:
-            time.sleep(slot - now)
-
-    def _back_off(self, seconds: float) -> None:
-        """A 429 holds back every thread until retry_by, and slows the pace from then on.
-
-        The new pace is what the provider admitted over the last two seconds (a little under
-        it), so a slow but conformant provider is met at its own speed instead of being sent
-        request after request into 429s until the retry budget is gone.
-        """
-        with self._rate_lock:
-            now = time.monotonic()
-            self._backoff_until = max(self._backoff_until, now + seconds)
-            self._last_429 = now
-            recent = [t for t in self._answers if t > now - 2.0]
-            if recent:  # nothing admitted lately says nothing about the provider's pace
-                pace = max(0.5, 0.8 * len(recent) / max(now - recent[0], 0.5))
-                if self.pace is None or pace < self.pace:
-                    self.pace = pace
-        if seconds >= 1.0 and self.on_wait is not None:
-            self.on_wait(seconds, "rate limited (429): until retry_by / Retry-After")
+    @property
+    def pace(self) -> float | None:
+        """The pace (requests/s) settled on after the provider's 429s, None if never slowed."""
+        return self.pacer.pace
 
     # -- sending ------------------------------------------------------------------------
     def send(
@@ -255,7 +221,7 @@ class ProviderClient:
         attempts = 0
         while True:
             if paced:
-                self._pace()
+                self.pacer.wait_turn()
             exchange = self._watch(
                 self._clean_error(self._send_once(operation, request, phase, context))
             )
@@ -272,7 +238,9 @@ class ProviderClient:
             attempts += 1
             wait = min(self.retry_wait(response), self.policy.retry_budget - self._waited)
             self._waited += wait
-            self._back_off(wait)
+            self.pacer.back_off(wait)
+            if wait >= 1.0 and self.on_wait is not None:
+                self.on_wait(wait, "rate limited (429): until retry_by / Retry-After")
             if not paced:
                 time.sleep(wait)
 
@@ -283,7 +251,7 @@ class ProviderClient:
         if exchange.response is not None:
             self.answered.add(origin)
             if exchange.response.status != 429:
-                self._answers.append(time.monotonic())
+                self.pacer.answered()
         if exchange.error and exchange.error.startswith("timeout"):
             with self._rate_lock:
                 self._timeouts[operation] = self._timeouts.get(operation, 0) + 1
