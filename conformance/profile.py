@@ -25,7 +25,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
     "credentials": ("client_id", "client_secret"),
     "channel": None,
     "sandbox": ("conversation", "sender", "recipient"),
-    "disposable_channel": None,
+    "disposable_channel": ("id", "recreate", "timeout"),
     "fixtures": ("suspended_channel", "forbidden_channel"),
     "rate_limit_probe": ("requests", "seconds"),
     "template_support": None,
@@ -93,6 +93,10 @@ class Profile:
     channel: str
     sandbox: Sandbox | None = None
     disposable_channel: str | None = None
+    # A shell command that brings the disposable channel back before the delete step, so
+    # nightly runs against one provider keep exercising delete.channel (see disposable.py).
+    disposable_recreate: str | None = None
+    disposable_recreate_timeout: float = 60.0
     suspended_channel: str | None = None
     forbidden_channel: str | None = None
     rate_limit_probe: RateLimitProbe | None = None
@@ -110,7 +114,7 @@ class Profile:
             "credentials": {"client_id": self.credentials.client_id, "client_secret": "<redacted>"},
             "channel": self.channel,
             "sandbox": None if self.sandbox is None else vars_of(self.sandbox),
-            "disposable_channel": self.disposable_channel,
+            "disposable_channel": self._disposable(),
             "fixtures": {
                 "suspended_channel": self.suspended_channel,
                 "forbidden_channel": self.forbidden_channel,
@@ -131,6 +135,22 @@ class Profile:
                 }
             ),
         }
+
+    def _disposable(self) -> str | dict[str, Any] | None:
+        """The plain id as given, or the mapping with the secret scrubbed from the command
+        (`${VAR}` may have put it there, e.g. `curl -u id:${SECRET}`)."""
+        if self.disposable_recreate is None:
+            return self.disposable_channel
+        return {
+            "id": self.disposable_channel,
+            "recreate": self.scrub(self.disposable_recreate),
+            "timeout": self.disposable_recreate_timeout,
+        }
+
+    def scrub(self, text: str) -> str:
+        """`text` with the client secret replaced by a placeholder."""
+        secret = self.credentials.client_secret.reveal()
+        return text.replace(secret, "<redacted>") if len(secret) >= 4 else text
 
 
 def vars_of(value: Any) -> dict[str, Any]:
@@ -191,6 +211,7 @@ def parse_profile(
         )
     )
     fixtures = reader.mapping("fixtures")
+    disposable, recreate, recreate_timeout = _disposable_channel(reader)
     probe_map = reader.mapping("rate_limit_probe")
     probe = (
         None
@@ -216,7 +237,9 @@ def parse_profile(
         credentials=credentials,
         channel=reader.string("channel"),
         sandbox=sandbox,
-        disposable_channel=reader.string("disposable_channel", required=False),
+        disposable_channel=disposable,
+        disposable_recreate=recreate,
+        disposable_recreate_timeout=recreate_timeout,
         suspended_channel=None
         if fixtures is None
         else fixtures.string("suspended_channel", required=False),
@@ -227,6 +250,19 @@ def parse_profile(
         template_support=reader.boolean("template_support", False),
         channels_api=channels_api,
         source=source,
+    )
+
+
+def _disposable_channel(reader: _Reader) -> tuple[str | None, str | None, float]:
+    """`disposable_channel: ID` or `disposable_channel: {id: ID, recreate: CMD, timeout: S}`."""
+    if not isinstance(reader.data.get("disposable_channel"), dict):
+        return reader.string("disposable_channel", required=False), None, 60.0
+    mapping = reader.mapping("disposable_channel")
+    assert mapping is not None
+    return (
+        mapping.string("id"),
+        mapping.string("recreate", required=False),
+        mapping.number("timeout", 60.0, float),
     )
 
 

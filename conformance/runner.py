@@ -379,6 +379,7 @@ def _finish(
     results = ledger.results(strict=options.strict)
     meta = {
         **meta,
+        **session.notes,
         "duration_s": round(time.monotonic() - clock, 3),
         "requests": requests,
         "first_finding_s": None

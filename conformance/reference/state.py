@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from conformance.reference.data import build_channels, utc
+from conformance.reference.data import DISPOSABLE_CHANNEL, build_channels, utc
 
 
 class InvalidCursor(ValueError):
@@ -68,6 +68,7 @@ class RateLimiter:
 class State:
     def __init__(self, rate_limit: int | None = 50, conversations: int = 48) -> None:
         self.channels: dict[str, dict[str, Any]] = build_channels(conversations)
+        self._conversations = conversations
         self.limiter = RateLimiter(rate_limit)
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -87,6 +88,15 @@ class State:
     def delete_channel(self, channel_id: str) -> None:
         with self.lock:
             self.channels.pop(channel_id, None)
+
+    def restore_disposable(self) -> bool:
+        """Seed the disposable channel again if a run deleted it; True when it was gone."""
+        with self.lock:
+            if DISPOSABLE_CHANNEL in self.channels:
+                return False
+            fresh = build_channels(self._conversations)[DISPOSABLE_CHANNEL]
+            self.channels[DISPOSABLE_CHANNEL] = fresh
+            return True
 
     def page_conversations(
         self, channel_id: str, limit: int, messages_limit: int, after: str | None

@@ -96,6 +96,9 @@ class Session:
     rng: random.Random
     workers: int = 1
     seen: Seen = field(default_factory=Seen)
+    # What scenarios report beyond findings (e.g. the recreate command's output); the
+    # runner copies it into the report's top level.
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def has(self, operation: str) -> bool:
         return self.client.manifest.endpoint(operation) is not None

@@ -6,6 +6,7 @@ then at best `incomplete`), never silently passed: the suite does not write to p
 
 from __future__ import annotations
 
+from conformance import disposable
 from conformance.model import Exchange
 from conformance.scenarios.access import expect
 from conformance.scenarios.session import Session
@@ -94,6 +95,10 @@ def delete(session: Session) -> None:
             if channel is None
             else "deleteChannelById is not in the manifest",
         )
+        return
+    not_ready = disposable.prepare(session)  # the profile's recreate command, if any
+    if not_ready is not None:
+        session.ledger.skip(rule, not_ready)
         return
     path = {"providerChannelId": channel}
     context = {"channel": channel}

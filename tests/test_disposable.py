@@ -1,0 +1,175 @@
+"""Run after run: the disposable channel comes back (recreate command, reference restore)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.disposable import recreate
+from conformance.errors import ConformanceError
+from conformance.profile import parse_profile
+from conformance.runner import RunOptions, run
+from tests.commands import ROOT, cli
+from tests.faults import provider
+from tests.reference.test_serve import free_port
+
+# Catalogue rules whose checks the lead is landing (issue 11); until then no run certifies.
+PENDING = {"robustness.provider-alive", "robustness.response-size"}
+
+
+def certified(data: dict) -> bool:
+    """Certified, or incomplete only for want of the checks still being written."""
+    if data["verdict"] == "certified":
+        return True
+    skipped = {r["id"] for r in data["rules"] if r["status"] == "skipped"}
+    return data["verdict"] == "incomplete" and skipped <= PENDING
+
+
+BASE = """
+manifest: https://provider.example/manifest.json
+credentials: {client_id: acme, client_secret: "s3cr3t-value"}
+channel: acme-wa-1
+"""
+
+
+def test_plain_string_disposable_channel_keeps_working() -> None:
+    profile = parse_profile(BASE + "disposable_channel: acme-tmp\n")
+    assert profile.disposable_channel == "acme-tmp" and profile.disposable_recreate is None
+    assert profile.redacted()["disposable_channel"] == "acme-tmp"
+
+
+def test_mapping_with_recreate_command_and_its_secret_redacted() -> None:
+    profile = parse_profile(
+        BASE + "disposable_channel: {id: acme-tmp, recreate: 'make-channel -p s3cr3t-value'}\n"
+    )
+    assert profile.disposable_channel == "acme-tmp"
+    assert profile.disposable_recreate == "make-channel -p s3cr3t-value"
+    assert profile.disposable_recreate_timeout == 60.0 and profile.warnings == ()
+    shown = profile.redacted()["disposable_channel"]
+    assert shown == {"id": "acme-tmp", "recreate": "make-channel -p <redacted>", "timeout": 60.0}
+
+
+@pytest.mark.parametrize(
+    ("fragment", "message"),
+    [
+        ("{recreate: x}", "disposable_channel.id: is required"),
+        ("{id: t, recreate: [a]}", "disposable_channel.recreate: must be a string"),
+        ("{id: t, timeout: -1}", "disposable_channel.timeout: must be a positive number"),
+    ],
+)
+def test_bad_mapping_names_the_key(fragment: str, message: str) -> None:
+    with pytest.raises(ConformanceError, match=message):
+        parse_profile(BASE + f"disposable_channel: {fragment}\n")
+
+
+def test_unknown_subkey_warns() -> None:
+    profile = parse_profile(BASE + "disposable_channel: {id: t, recreat: x}\n")
+    assert any("disposable_channel.recreat" in w and "recreate" in w for w in profile.warnings)
+
+
+def test_recreate_success_keeps_output() -> None:
+    outcome = recreate("echo making it; echo done", timeout=30)
+    assert outcome.ok and outcome.exit_code == 0
+    assert outcome.output == "making it\ndone\n" and outcome.last_line == "done"
+
+
+def test_recreate_failure_skip_reason_is_the_last_line_and_scrubbed() -> None:
+    outcome = recreate(
+        "echo 'trying with s3cr3t'; echo 'channel quota reached' >&2; exit 3",
+        timeout=30,
+        scrub=lambda text: text.replace("s3cr3t", "<redacted>"),
+    )
+    assert not outcome.ok and outcome.exit_code == 3
+    assert (
+        outcome.skip_reason() == "disposable_channel.recreate exited with 3: channel quota reached"
+    )
+    assert "s3cr3t" not in outcome.output + outcome.command
+
+
+def test_recreate_timeout_ends_the_command_and_its_children() -> None:
+    outcome = recreate("echo started; sleep 60 & sleep 60", timeout=0.5)
+    assert outcome.exit_code is None and "timed out after 0.5 s" in outcome.skip_reason()
+    assert outcome.duration_s < 30  # generous: the group was killed, not waited for
+
+
+def _with_recreate(command: str):
+    def edit(profile: dict) -> None:
+        profile.pop("rate_limit_probe", None)
+        profile["disposable_channel"] = {"id": profile["disposable_channel"], "recreate": command}
+
+    return edit
+
+
+def test_failing_recreate_skips_delete_with_the_command_last_line(tmp_path: Path) -> None:
+    edit = _with_recreate("echo 'cannot create channel: quota' && exit 1")
+    with provider(tmp_path, None, edit) as (server, profile):
+        report = run(RunOptions(profile=profile, seed=1, fuzz=False))
+        assert "ref-disposable" in server.app.extensions["reference_state"].channels
+    result = next(r for r in report.results if r.rule.id == "delete.channel")
+    assert result.status == "skipped"
+    assert (
+        result.reason == "disposable_channel.recreate exited with 1: cannot create channel: quota"
+    )
+    assert report.meta["disposable_recreate"]["exit_code"] == 1
+    assert report.verdict == "incomplete"
+
+
+def test_recreate_runs_before_the_delete_and_its_output_is_reported(tmp_path: Path) -> None:
+    with provider(tmp_path, None, _with_recreate("echo recreated acme-tmp")) as (_, profile):
+        report = run(RunOptions(profile=profile, seed=1, fuzz=False))
+    assert report.findings == []
+    assert next(r for r in report.results if r.rule.id == "delete.channel").status == "passed"
+    data = report.to_dict()
+    assert data["disposable_recreate"]["output"] == "recreated acme-tmp\n"
+    assert data["profile"]["disposable_channel"]["recreate"] == "echo recreated acme-tmp"
+
+
+def test_two_runs_against_one_served_reference_are_both_certified(tmp_path: Path) -> None:
+    port = free_port()
+    profile = tmp_path / "profile.yaml"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "serve-reference", "--port", str(port)]
+        + ["--profile", str(profile)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # its request log: a pipe nobody reads would fill and block
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        for _ in range(3):
+            server.stdout.readline()
+        for night in ("1", "2"):
+            result = cli(
+                "run", "--profile", str(profile), "--report-dir", str(tmp_path / night),
+                "--seed", night, "--max-examples", "5", "--quiet",
+            )  # fmt: skip
+            assert result.returncode == 0, result.stdout + result.stderr
+            data = json.loads((tmp_path / night / "report.json").read_text())
+            assert certified(data), result.stdout
+            delete = next(r for r in data["rules"] if r["id"] == "delete.channel")
+            assert delete["status"] == "passed"
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_reference_restores_its_disposable_channel_when_a_run_reads_the_manifest() -> None:
+    from conformance.reference import create_app
+
+    app = create_app()
+    client, auth = (
+        app.test_client(),
+        {"Authorization": "Basic cmVmZXJlbmNlLWNsaWVudDpyZWZlcmVuY2Utc2VjcmV0"},
+    )
+    url = "/api/channels/ref-disposable/conversations"
+    assert client.delete("/api/channels/ref-disposable", headers=auth).status_code == 200
+    assert client.get(url, headers=auth).status_code == 404  # gone within the run
+    assert client.get("/manifest.json").status_code == 200  # the next run starts
+    again = client.get(url, headers=auth)
+    assert again.status_code == 200 and len(again.get_json()["data"]) == 2
