@@ -111,7 +111,9 @@ def prepare(session: Any) -> str | None:
     if profile.disposable_recreate is None:
         return None
     outcome = recreate(
-        profile.disposable_recreate, profile.disposable_recreate_timeout, profile.scrub
+        profile.disposable_recreate,
+        profile.disposable_recreate_timeout,
+        session.client.redactor.scrub,
     )
     session.notes["disposable_recreate"] = outcome.to_dict()
     return None if outcome.ok else outcome.skip_reason()

@@ -266,6 +266,7 @@ def _run(
     if client.down is None and recorder.count and "robustness.provider-alive" in selected:
         ledger.record([], ["robustness.provider-alive"])
     _judge_capability(target, session, ledger)
+    meta.update(session.notes)
     if suite_errors:
         error = "suite error (a bug in messaging-conformance; please report it): " + "; ".join(
             suite_errors
@@ -379,7 +380,6 @@ def _finish(
     results = ledger.results(strict=options.strict)
     meta = {
         **meta,
-        **session.notes,
         "duration_s": round(time.monotonic() - clock, 3),
         "requests": requests,
         "first_finding_s": None

@@ -67,9 +67,9 @@ def test_bad_mapping_names_the_key(fragment: str, message: str) -> None:
         parse_profile(BASE + f"disposable_channel: {fragment}\n")
 
 
-def test_unknown_subkey_warns() -> None:
-    profile = parse_profile(BASE + "disposable_channel: {id: t, recreat: x}\n")
-    assert any("disposable_channel.recreat" in w and "recreate" in w for w in profile.warnings)
+def test_unknown_subkey_is_named_with_a_suggestion() -> None:
+    with pytest.raises(ConformanceError, match=r"disposable_channel.recreat.*'recreate'"):
+        parse_profile(BASE + "disposable_channel: {id: t, recreat: x}\n")
 
 
 def test_recreate_success_keeps_output() -> None:
