@@ -77,12 +77,30 @@ def _unlisted_groups(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+DESELECTED = "not selected"  # the skip reason of rules --only left out: not a regression
+
+
+def reproduced(finding: dict[str, Any]) -> bool:
+    """False only for a finding whose request was re-sent and came back clean (noise?)."""
+    return finding.get("reproduced") is not False
+
+
+def _statuses(report: dict[str, Any], status: str) -> dict[str, str]:
+    return {r["id"]: r["level"] for r in report["rules"] if r["status"] == status}
+
+
 @dataclass
 class Diff:
     new: dict[str, str] = field(default_factory=dict)
     fixed: dict[str, str] = field(default_factory=dict)
     persisting: dict[str, str] = field(default_factory=dict)
+    # Rules that passed in the baseline and were SKIPPED now: a MUST one is a regression (a
+    # fixture gone, an endpoint dropped from the manifest: the rule is no longer certified).
+    skipped: dict[str, str] = field(default_factory=dict)
+    # Newly failing rules whose listed findings all did not reproduce when re-sent: flaky.
+    unreproduced: dict[str, str] = field(default_factory=dict)
     new_findings: list[dict[str, Any]] = field(default_factory=list)
+    unreproduced_findings: list[dict[str, Any]] = field(default_factory=list)
     fixed_findings: int = 0
     # Rules whose every finding the baseline listed (none were cut by the per-rule cap), so a
     # fingerprint missing from it is truly new rather than merely unlisted.
@@ -100,11 +118,16 @@ class Diff:
 
     @property
     def regressed(self) -> bool:
-        """A MUST rule newly failing, or a truly new MUST finding under a known one."""
-        return any(level == "MUST" for level in self.new.values()) or any(
-            f["level"] == "MUST" and f["rule"] in self.complete_rules
-            for f in self.new_findings
-            if f["rule"] in self.persisting
+        """A MUST rule newly failing or newly skipped, or a truly new MUST finding under a
+        known one; findings that did not reproduce are listed apart and do not count."""
+        return (
+            any(level == "MUST" for level in self.new.values())
+            or any(level == "MUST" for level in self.skipped.values())
+            or any(
+                f["level"] == "MUST" and f["rule"] in self.complete_rules
+                for f in self.new_findings
+                if f["rule"] in self.persisting
+            )
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,46 +135,77 @@ class Diff:
             "new": sorted(self.new),
             "fixed": sorted(self.fixed),
             "persisting": sorted(self.persisting),
+            "skipped": sorted(self.skipped),
+            "did_not_reproduce": sorted(self.unreproduced),
             "new_findings": [f["fingerprint"] for f in self.new_findings],
+            "did_not_reproduce_findings": [f["fingerprint"] for f in self.unreproduced_findings],
             "fixed_findings": self.fixed_findings,
             "regressed": self.regressed,
         }
+
+
+def _print(finding: dict[str, Any]) -> str:
+    return finding.get("fingerprint") or fingerprint(
+        finding["rule"], finding["operation"], finding["message"]
+    )
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> Diff:
     before, after = failing_rules(old), failing_rules(new)
     old_prints = fingerprints(old)
     new_prints = fingerprints(new)
+    fresh = [
+        {**f, "fingerprint": _print(f)}
+        for f in [*new.get("findings", []), *_unlisted_groups(new)]
+        if _print(f) not in old_prints
+    ]
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for finding in new.get("findings", []):
+        listed.setdefault(finding["rule"], []).append(finding)
+    newly = {r: lvl for r, lvl in after.items() if r not in before}
+    flaky = {
+        r: lvl
+        for r, lvl in newly.items()
+        if listed.get(r) and not any(reproduced(f) for f in listed[r])
+    }
     result = Diff(
-        new={r: lvl for r, lvl in after.items() if r not in before},
+        new={r: lvl for r, lvl in newly.items() if r not in flaky},
         fixed={r: lvl for r, lvl in before.items() if r not in after},
         persisting={r: lvl for r, lvl in after.items() if r in before},
+        skipped={
+            r["id"]: r["level"]
+            for r in new["rules"]
+            if r["status"] == "skipped"
+            and r["id"] in _statuses(old, "passed")
+            and not str(r.get("reason", "")).startswith(DESELECTED)
+        },
+        unreproduced=flaky,
     )
-    result.new_findings = [
-        {
-            **f,
-            "fingerprint": f.get("fingerprint")
-            or fingerprint(f["rule"], f["operation"], f["message"]),
-        }
-        for f in [*new.get("findings", []), *_unlisted_groups(new)]
-        if (f.get("fingerprint") or fingerprint(f["rule"], f["operation"], f["message"]))
-        not in old_prints
-    ]
+    result.new_findings = [f for f in fresh if reproduced(f)]
+    result.unreproduced_findings = [f for f in fresh if not reproduced(f)]
     result.fixed_findings = len(old_prints - new_prints)
-    listed: dict[str, int] = {}
+    counted: dict[str, int] = {}
     for finding in old.get("findings", []):
-        listed[finding["rule"]] = listed.get(finding["rule"], 0) + 1
+        counted[finding["rule"]] = counted.get(finding["rule"], 0) + 1
     result.complete_rules = {
         r["id"]
         for r in old["rules"]
         # a report with groups counted every fingerprint, listed or not
-        if "groups" in old or r.get("failures", 0) <= listed.get(r["id"], 0)
+        if "groups" in old or r.get("failures", 0) <= counted.get(r["id"], 0)
     }
     return result
 
 
 def render_diff(result: Diff) -> str:
-    if not (result.new or result.fixed or result.new_findings or result.fixed_findings):
+    if not (
+        result.new
+        or result.fixed
+        or result.skipped
+        or result.unreproduced
+        or result.new_findings
+        or result.unreproduced_findings
+        or result.fixed_findings
+    ):
         lines = [
             "no change"
             + (
@@ -166,6 +220,7 @@ def render_diff(result: Diff) -> str:
         ("new", result.new),
         ("fixed", result.fixed),
         ("persisting", result.persisting),
+        ("skipped", result.skipped),
     ):
         for rule_id, level in sorted(rules.items()):
             lines.append(f"{label:<10} {level:<6} {rule_id}")
@@ -173,6 +228,11 @@ def render_diff(result: Diff) -> str:
     for finding in persisting_new[:20]:
         lines.append(
             f"{'new':<10} {finding['level']:<6} {finding['rule']}: {finding['message'][:120]}"
+        )
+    for finding in result.unreproduced_findings[:20]:
+        lines.append(
+            f"{'flaky':<10} {finding['level']:<6} {finding['rule']}: "
+            f"{finding['message'][:100]} (did not reproduce)"
         )
     if result.fixed_findings:
         lines.append(f"{result.fixed_findings} finding(s) fixed")

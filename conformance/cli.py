@@ -11,6 +11,8 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import conformance
 from conformance import __version__
@@ -86,6 +88,35 @@ def build_parser() -> argparse.ArgumentParser:
         default=120.0,
         help="with --two-sided --profile: seconds to wait for the app's addChannel (default 120)",
     )
+    run.add_argument(
+        "--require-complete",
+        action="store_true",
+        help="exit 1 when any MUST rule was SKIPPED (incomplete is otherwise exit 0)",
+    )
+    run.add_argument(
+        "--har",
+        metavar="FILE",
+        help="record every exchange as HAR 1.2 (redacted, bodies capped) for `rejudge`",
+    )
+    run.add_argument(
+        "--no-resend",
+        dest="resend",
+        action="store_false",
+        help="do not re-send GETs with MUST findings to tell noise from regressions",
+    )
+
+    rejudge = sub.add_parser(
+        "rejudge", help="judge a recorded run (run --har) again, offline; sends nothing"
+    )
+    rejudge.add_argument("har", metavar="FILE.har")
+    rejudge.add_argument("--report-dir", default="reports", help="where to write report.json")
+    rejudge.add_argument(
+        "--only", action="append", metavar="RULE_GLOB", help="judge only these rules"
+    )
+    rejudge.add_argument("--spec", help="OpenAPI spec (default: the bundled contract spec)")
+    rejudge.add_argument("--strict", action="store_true", help="as for run")
+    rejudge.add_argument("--baseline", metavar="OLD.json", help="as for run")
+    rejudge.add_argument("--require-complete", action="store_true", help="as for run")
 
     plan = sub.add_parser(
         "plan", help="print the steps and every write a run would make; sends nothing"
@@ -170,11 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.baseline import load_report
-    from conformance.console import progress_for, summary, use_colour
-    from conformance.render import write_all
-    from conformance.report import apply_baseline, ensure_writable, exit_code_of
+    from conformance.console import progress_for
+    from conformance.report import ensure_writable
 
     ensure_writable(args.report_dir)
+    if args.har:
+        ensure_writable(Path(args.har).resolve().parent)
     baseline = load_report(args.baseline) if args.baseline else None
     progress = progress_for(quiet=args.quiet, verbose=args.verbose)
     certify = conformance.run
@@ -198,9 +230,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             workers=args.workers,
             fuzz=args.fuzz,
             verify=False if args.insecure else (args.ca_bundle or True),
+            har=args.har,
+            resend=args.resend,
         )
     finally:
         progress.close()
+    return _publish(report, args, baseline)
+
+
+def _publish(report: Any, args: argparse.Namespace, baseline: dict[str, Any] | None) -> int:
+    """Write the report files, print the summary and decide the exit code (run, rejudge)."""
+    from conformance.console import summary, use_colour
+    from conformance.render import write_all
+    from conformance.report import apply_baseline, exit_code_of, incomplete_must_rules
+
     data = report.to_dict()
     if baseline is not None:
         data = apply_baseline(data, baseline, args.baseline)
@@ -213,12 +256,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(summary(data, paths, colour=use_colour()))
     if baseline is not None:
         result = data["baseline"]
+        parts = [
+            f"{len(result['new'])} new",
+            f"{len(result['fixed'])} fixed",
+            f"{len(result['persisting'])} persisting failing rule(s)",
+        ]
+        if result["skipped"]:
+            parts.append(f"{len(result['skipped'])} passed before and skipped now")
+        if result["did_not_reproduce_findings"]:
+            parts.append(
+                f"{len(result['did_not_reproduce_findings'])} new finding(s) did not reproduce"
+            )
+        regression = " - REGRESSION" if result["regressed"] else ""
+        print(f"baseline {args.baseline}: {', '.join(parts)}{regression}")
+    code = exit_code_of(data)
+    missing = incomplete_must_rules(data)
+    if args.require_complete and missing and code == 0:
         print(
-            f"baseline {args.baseline}: {len(result['new'])} new, {len(result['fixed'])} "
-            f"fixed, {len(result['persisting'])} persisting failing rule(s)"
-            + (" - REGRESSION" if result["regressed"] else "")
+            f"incomplete: {len(missing)} MUST rule(s) skipped ({', '.join(missing[:5])}"
+            + (", ..." if len(missing) > 5 else "")
+            + ") - exit 1 under --require-complete"
         )
-    return exit_code_of(data)
+        code = 1
+    return code
+
+
+def cmd_rejudge(args: argparse.Namespace) -> int:
+    from conformance.baseline import load_report
+    from conformance.rejudge import rejudge
+    from conformance.report import ensure_writable
+
+    ensure_writable(args.report_dir)
+    baseline = load_report(args.baseline) if args.baseline else None
+    report = rejudge(args.har, only=args.only, spec=args.spec, strict=args.strict)
+    return _publish(report, args, baseline)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -332,6 +403,7 @@ COMMANDS = {
     "simulate-pipedrive": cmd_simulate_pipedrive,
     "run": cmd_run,
     "plan": cmd_plan,
+    "rejudge": cmd_rejudge,
     "rules": cmd_rules,
     "validate-manifest": cmd_validate_manifest,
     "serve-reference": cmd_serve_reference,

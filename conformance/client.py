@@ -13,7 +13,7 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -109,6 +109,12 @@ class Recorder:
 
     count: int = 0
     listeners: list[Callable[[Exchange], None]] = field(default_factory=list)
+    # Hear which exchanges a step handed to its judge (Session.conclude): not every exchange
+    # tagged with a step is evidence (a 429 the client retried is not), so a recorded run
+    # is re-judged from these exact groups (har.py, rejudge.py).
+    conclusion_listeners: list[Callable[[str, Sequence[Exchange]], None]] = field(
+        default_factory=list
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, exchange: Exchange) -> None:
@@ -191,6 +197,7 @@ class ProviderClient:
         files: list[tuple[str, bytes, str]] | None = None,
         prepared: Mapping[str, Any] | None = None,
         auth: str = "valid",
+        url: str | None = None,
         phase: str = "",
         context: Mapping[str, Any] | None = None,
         honour_429: bool = True,
@@ -200,7 +207,8 @@ class ProviderClient:
 
         `query`/`form`/`files` describe a request by hand (scenarios); `prepared` carries
         schemathesis' serialized `params`, `files`, `data` and content type (fuzzing), with
-        `form` then naming the fields the side-effect policy must see.
+        `form` then naming the fields the side-effect policy must see. `url` sends to a
+        recorded URL as it was, query included (resend.py re-sends idempotent requests).
         """
         endpoint = self.manifest.endpoint(operation)
         if endpoint is None:
@@ -215,7 +223,13 @@ class ProviderClient:
             context["form"] = {k: str(v) for k, v in (form or {}).items()}
             context["files"] = [name for name, _, _ in files or []]
         request = self._prepare(
-            OPERATION_METHODS[operation], endpoint.url(**path), query, form, files, prepared, auth
+            OPERATION_METHODS[operation],
+            url or endpoint.url(**path),
+            query,
+            form,
+            files,
+            prepared,
+            auth,
         )
         context["auth"] = auth
         attempts = 0

@@ -103,3 +103,6 @@ class Finding:
     message: str
     operation: str = ""
     exchange: Exchange | None = None
+    # After the run re-sent its (idempotent) request: False when the rule held the second
+    # time (noise, or an intermittent defect), True when it failed again; None: not re-sent.
+    reproduced: bool | None = None

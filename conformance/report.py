@@ -18,6 +18,7 @@ from conformance.curl import curl
 from conformance.errors import ConformanceError
 from conformance.ledger import EXCHANGES_PER_RULE, RuleResult
 from conformance.model import Exchange, Finding
+from conformance.provenance import versions
 from conformance.redact import Redactor
 from conformance.rules import Level, Rule
 
@@ -106,6 +107,7 @@ class RunReport:
             "schema_version": SCHEMA_VERSION,
             "suite": {"name": "messaging-conformance", "version": __version__},
             "catalogue": {"version": catalogue_version(), "rules": len(CATALOGUE)},
+            "versions": versions(),
             "verdict": self.verdict,
             "seed": self.seed,
             "strict": self.strict,
@@ -224,6 +226,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "response": None,
         "reproduce": None,
     }
+    if finding.reproduced is not None:
+        out["reproduced"] = finding.reproduced
     if finding.exchange is not None:
         out.update(exchange_dict(finding.exchange))
     return out
@@ -287,6 +291,18 @@ def apply_baseline(data: dict[str, Any], baseline: dict[str, Any], source: str) 
     result = diff(baseline, data)
     findings = [{**f, "known": f["fingerprint"] in known} for f in data["findings"]]
     return {**data, "findings": findings, "baseline": {"source": source, **result.to_dict()}}
+
+
+def incomplete_must_rules(data: dict[str, Any]) -> list[str]:
+    """MUST rules the run SKIPPED (those `--only` left out excepted): what
+    `--require-complete` refuses."""
+    return [
+        r["id"]
+        for r in data["rules"]
+        if r["level"] == "MUST"
+        and r["status"] == "skipped"
+        and not str(r.get("reason", "")).startswith("not selected")
+    ]
 
 
 EXIT_INTERRUPTED = 130  # what a shell reports for Ctrl-C

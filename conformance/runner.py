@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance import resend
 from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
 from conformance.checks.evidence import error_code
 from conformance.checks.status import Liveness
 from conformance.client import ClientPolicy, ProviderClient, Recorder, redactor_for
 from conformance.errors import ConformanceError
+from conformance.har import HarWriter, run_inputs
 from conformance.ledger import INTERRUPTED, Ledger, verdict
 from conformance.manifest import Manifest, capability_findings, lint, load_manifest
 from conformance.model import Exchange
@@ -54,6 +56,8 @@ class RunOptions:
     body_cap: int = 10 * 1024 * 1024
     retry_budget: float = 60.0
     verify: bool | str = True  # False with --insecure, a path with --ca-bundle
+    har: str | Path | None = None  # record every exchange here (har.py)
+    resend: bool = True  # re-send GETs with MUST findings at the end (resend.py)
 
 
 @dataclass
@@ -224,23 +228,36 @@ def _run(
     client.on_wait = lambda seconds, why: emit("wait", f"waiting {seconds:.1f} s: {why}")
     session = Session(client, profile, ledger, random.Random(seed), workers=options.workers)
 
+    har = HarWriter(options.har, client.redactor) if options.har else None
+
     def judge_exchange(exchange: Exchange) -> None:
+        if exchange.context.get("resend"):
+            return  # a re-sent request is judged against its finding (resend.py), not here
         seconds: dict[str, float] = {}
         found, checked = judge(exchange, ctx, rules, seconds)
-        ledger.record(found + liveness.observe(exchange), checked, seconds)
+        found += liveness.observe(exchange)
+        ledger.record(found, checked, seconds)
+        if har is not None:
+            har.note(exchange, found)
 
     recorder.listeners += [
         judge_exchange,
         session.seen.observe,
         lambda exchange: emit("request", describe_request(exchange)),
     ]
+    if har is not None:
+        recorder.listeners.append(har.add)
+        recorder.conclusion_listeners.append(har.conclude)
     error = interrupted = None
     try:
         problem = preflight_problem(session.call("getConversations", "reads"), profile.channel)
         if problem is not None:
-            return _finish(
+            report = _finish(
                 ledger, options, seed, meta, phases, clock, recorder.count, redactor, problem
             )
+            if har is not None:
+                har.close(run_inputs(target, options, report, ledger, client), report.findings)
+            return report
         for step in plan.steps:
             if client.down is not None:
                 break
@@ -257,6 +274,12 @@ def _run(
             phase_requests[step.name] = recorder.count - before
             emit(step.phase, f"{step.name}: {phase_requests[step.name]} requests")
         interrupted = None
+        if options.resend and client.down is None:
+            emit("step", "resend: GETs with MUST findings, once (noise or regression?)")
+            before = recorder.count
+            resend.recheck(ledger.findings, resend.client_sender(client), ctx)
+            if recorder.count > before:
+                phase_requests[resend.PHASE] = recorder.count - before
     except KeyboardInterrupt:
         meta["interrupted_during"] = interrupted
         meta["steps_not_run"] = [s.name for s in plan.steps if s.name not in phases]
@@ -272,6 +295,8 @@ def _run(
             suite_errors
         )
     report = _finish(ledger, options, seed, meta, phases, clock, recorder.count, redactor, error)
+    if har is not None:
+        har.close(run_inputs(target, options, report, ledger, client), report.findings)
     if "interrupted_during" in meta:
         report.verdict = INTERRUPTED
     return report

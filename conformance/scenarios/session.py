@@ -131,7 +131,10 @@ class Session:
 
     def conclude(self, step: str, exchanges: Sequence[Exchange | None]) -> None:
         """Hand a step's evidence to its judge and record the rule results."""
-        self.ledger.apply(judge_step(step, [e for e in exchanges if e is not None]))
+        evidence = [e for e in exchanges if e is not None]
+        for listener in self.client.recorder.conclusion_listeners:
+            listener(step, evidence)
+        self.ledger.apply(judge_step(step, evidence))
 
     def unknown_id(self, kind: str) -> str:
         """An id no provider can hold, reproducible from the run's seed."""
