@@ -39,6 +39,18 @@ class FindingGroup:
     def known(self) -> bool:
         return bool(self.examples) and all(f.get("known") for f in self.examples)
 
+    @property
+    def unreproduced(self) -> bool:
+        """Every listed copy was re-sent and its rule held the second time (resend.py)."""
+        return bool(self.examples) and all(f.get("reproduced") is False for f in self.examples)
+
+    @property
+    def labels(self) -> str:
+        """' (known)' and/or ' (did not reproduce)', as every rendering shows them."""
+        return (" (known)" if self.known else "") + (
+            " (did not reproduce)" if self.unreproduced else ""
+        )
+
 
 @dataclass(frozen=True)
 class RuleFindings:

@@ -196,7 +196,7 @@ def _exchange(finding: dict[str, Any]) -> str:
 
 def _group(group: FindingGroup, rule: dict[str, Any]) -> str:
     example = group.example
-    known = " (known)" if group.known else ""
+    known = group.labels
     count = similar(group.count)
     parts = [
         f'<details id="g-{_e(group.fingerprint)}" data-level="{_e(rule["level"])}" '

@@ -21,7 +21,9 @@ def _findings_text(entry: RuleFindings | None) -> str:
     lines = [f"How to fix: {entry.rule['hint']}"] if entry.rule.get("hint") else []
     for group in entry.groups[:GROUPS_SHOWN]:
         count = similar(group.count)
-        lines.append(f"[{group.operation}] {group.message}" + (f" ({count})" if count else ""))
+        lines.append(
+            f"[{group.operation}] {group.message}{group.labels}" + (f" ({count})" if count else "")
+        )
         example = group.example
         if example and example.get("reproduce"):
             lines.append(f"  reproduce: {example['reproduce']}")

@@ -65,7 +65,7 @@ def render_markdown(data: dict[str, Any]) -> str:
             lines.append(f"- `{entry.rule['id']}`")
             for group in entry.groups[:GROUPS_SHOWN]:
                 count = similar(group.count)
-                known = " (known)" if group.known else ""
+                known = group.labels
                 lines.append(
                     f"  - [{_cell(group.operation)}] {_cell(group.message)}"
                     f"{f' **{count}**' if count else ''}{known}"
@@ -90,4 +90,25 @@ def render_markdown(data: dict[str, Any]) -> str:
             f"Baseline: {len(baseline['new'])} new, {len(baseline['fixed'])} fixed, "
             f"{len(baseline['persisting'])} persisting failing rule(s).",
         ]
+        lines += _baseline_findings(data, baseline)
     return "\n".join(lines) + "\n"
+
+
+def _baseline_findings(data: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """New, fixed and did-not-reproduce findings for a nightly job's summary."""
+    by_print = {g["fingerprint"]: g for g in data.get("groups", [])}
+    by_print.update((f["fingerprint"], f) for f in data.get("findings", []))
+    lines = []
+    for label, key in (
+        ("new", "new_findings"),
+        ("did not reproduce", "did_not_reproduce_findings"),
+    ):
+        for fingerprint in baseline.get(key, [])[:20]:
+            finding = by_print.get(fingerprint)
+            if finding is not None:
+                lines.append(f"- {label}: `{finding['rule']}` {_cell(finding['message'], 120)}")
+    if baseline.get("skipped"):
+        lines.append(f"- passed before, skipped now: {', '.join(baseline['skipped'])}")
+    if baseline.get("fixed_findings"):
+        lines.append(f"- fixed: {baseline['fixed_findings']} finding(s)")
+    return [""] + lines if lines else []
