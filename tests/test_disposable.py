@@ -18,18 +18,6 @@ from tests.commands import ROOT, cli
 from tests.faults import provider
 from tests.reference.test_serve import free_port
 
-# Catalogue rules whose checks the lead is landing (issue 11); until then no run certifies.
-PENDING = {"robustness.provider-alive", "robustness.response-size"}
-
-
-def certified(data: dict) -> bool:
-    """Certified, or incomplete only for want of the checks still being written."""
-    if data["verdict"] == "certified":
-        return True
-    skipped = {r["id"] for r in data["rules"] if r["status"] == "skipped"}
-    return data["verdict"] == "incomplete" and skipped <= PENDING
-
-
 BASE = """
 manifest: https://provider.example/manifest.json
 credentials: {client_id: acme, client_secret: "s3cr3t-value"}
@@ -151,7 +139,7 @@ def test_two_runs_against_one_served_reference_are_both_certified(tmp_path: Path
             )  # fmt: skip
             assert result.returncode == 0, result.stdout + result.stderr
             data = json.loads((tmp_path / night / "report.json").read_text())
-            assert certified(data), result.stdout
+            assert data["verdict"] == "certified", result.stdout
             delete = next(r for r in data["rules"] if r["id"] == "delete.channel")
             assert delete["status"] == "passed"
     finally:

@@ -453,3 +453,55 @@ def test_same_seed_sends_the_same_requests_in_the_same_order(tmp_path: Path) -> 
     with provider(other, fault.wrap, quick, ReferenceConfig(rate_limit=None)) as (_, profile):
         run(RunOptions(profile=profile, seed=100, max_examples=10, workers=1, har=other / "h"))
     assert _requests(other / "h") != first  # the seed does decide them
+
+
+# -- the README's nightly loop, as printed ----------------------------------------------------
+def _readme_blocks() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Nightly regression runs") :]
+    section = section[: section.index("\n### ", 1)]
+    return [block.split("\n", 1)[1] for block in section.split("```bash")[1:]]
+
+
+def test_readme_nightly_loop_runs_as_printed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.reference.test_serve import free_port
+
+    serve, loop = (block.split("```")[0] for block in _readme_blocks())
+    assert serve.strip() == "messaging-conformance serve-reference --port 8080"
+    port = str(free_port())  # as tests/reference/test_serve.py does: any free port for 8080
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    server = subprocess.Popen(
+        serve.strip().replace("8080", port).split(),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # its request log: a pipe nobody reads would fill and block
+        text=True,
+    )
+    try:
+        for _ in range(3):
+            server.stdout.readline()  # its URLs and the profile it wrote
+        result = subprocess.run(
+            ["bash", "-e", "-c", loop],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        server.kill()
+        server.wait()
+    assert result.returncode == 0, result.stdout + result.stderr
+    night1 = json.loads((tmp_path / "night1" / "report.json").read_text())
+    night2 = json.loads((tmp_path / "night2" / "report.json").read_text())
+    rejudged = json.loads((tmp_path / "night2" / "rejudged" / "report.json").read_text())
+    assert night1["verdict"] == night2["verdict"] == "certified"
+    assert night2["baseline"]["regressed"] is False
+    assert [r["status"] for r in rejudged["rules"]] == [r["status"] for r in night2["rules"]]
+    assert "no change" in result.stdout
