@@ -298,6 +298,6 @@ def run_inputs(target: Any, options: Any, report: Any, ledger: Any, client: Any)
         "selected": sorted(ledger.selected),
         "skips": dict(ledger.skips),
         "fallback_reason": ledger.fallback_reason,
-        "provider_down": client.down is not None,
+        "provider_down": client is not None and client.down is not None,
         "report_meta": {k: report.meta[k] for k in REPORT_META if k in report.meta},
     }

@@ -205,9 +205,13 @@ def _run(
     emit("manifest", f"{len(manifest.endpoints)} endpoints bound, {len(findings)} finding(s)")
     for line in write_lines(plan, manifest):
         emit("plan", line.strip())
+    har = HarWriter(options.har, redactor) if options.har else None
     if not plan.sends_requests:
         _judge_capability(target, None, ledger)
-        return _finish(ledger, options, seed, meta, phases, clock, 0, redactor)
+        report = _finish(ledger, options, seed, meta, phases, clock, 0, redactor)
+        if har is not None:
+            har.close(run_inputs(target, options, report, ledger, None), report.findings)
+        return report
 
     ctx = CheckContext(spec=target.spec, timeout=options.timeout, body_cap=options.body_cap)
     rules = [rule for rule in EXCHANGE_CHECKS if rule in selected]
@@ -227,8 +231,6 @@ def _run(
     client = ProviderClient(manifest, profile.credentials, policy, recorder)
     client.on_wait = lambda seconds, why: emit("wait", f"waiting {seconds:.1f} s: {why}")
     session = Session(client, profile, ledger, random.Random(seed), workers=options.workers)
-
-    har = HarWriter(options.har, client.redactor) if options.har else None
 
     def judge_exchange(exchange: Exchange) -> None:
         if exchange.context.get("resend"):

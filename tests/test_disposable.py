@@ -37,7 +37,7 @@ def test_mapping_with_recreate_command_and_its_secret_redacted() -> None:
     )
     assert profile.disposable_channel == "acme-tmp"
     assert profile.disposable_recreate == "make-channel -p s3cr3t-value"
-    assert profile.disposable_recreate_timeout == 60.0 and profile.warnings == ()
+    assert profile.disposable_recreate_timeout == 60.0
     shown = profile.redacted()["disposable_channel"]
     assert shown == {"id": "acme-tmp", "recreate": "make-channel -p <redacted>", "timeout": 60.0}
 
