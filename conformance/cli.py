@@ -1,7 +1,8 @@
 """The command-line face: parse flags, call the library, print, exit 0/1/2.
 
-Exit codes: 0 certified (or incomplete), 1 a MUST rule failed (or a SHOULD under --strict),
-2 the run could not start (bad profile, manifest, spec or flags; provider unreachable).
+Exit codes: 0 certified (or incomplete), 1 a MUST rule failed (or a SHOULD under --strict,
+or a MUST rule SKIPPED under --require-complete; with --baseline: a regression), 2 the run
+could not start (bad profile, manifest, spec or flags; provider unreachable).
 Input errors print one line; `--debug` adds the traceback for bug reports.
 """
 

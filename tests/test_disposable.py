@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conformance.disposable import recreate
 from conformance.errors import ConformanceError
@@ -161,3 +162,60 @@ def test_reference_restores_its_disposable_channel_when_a_run_reads_the_manifest
     assert client.get("/manifest.json").status_code == 200  # the next run starts
     again = client.get(url, headers=auth)
     assert again.status_code == 200 and len(again.get_json()["data"]) == 2
+
+
+def test_a_provider_whose_disposable_channel_is_gone_skips_delete_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    """A provider that does not restore it (unlike the reference): SKIPPED, never FAILED."""
+
+    def gone(app):
+        state = app.extensions["reference_state"]
+
+        def middleware(environ, start_response):
+            state.delete_channel("ref-disposable")  # deleted by an earlier run
+            return app(environ, start_response)
+
+        return middleware
+
+    def edit(profile: dict) -> None:
+        profile.pop("rate_limit_probe", None)
+
+    with provider(tmp_path, gone, edit) as (_, profile):
+        report = run(RunOptions(profile=profile, seed=1, fuzz=False))
+    result = next(r for r in report.results if r.rule.id == "delete.channel")
+    assert result.status == "skipped"
+    assert result.reason.startswith("the disposable channel does not exist (deleted by an")
+    assert "disposable_channel.recreate" in result.reason
+    assert not any(f.rule == "delete.channel" for f in report.findings)
+
+
+def test_the_recreate_command_brings_a_gone_channel_back_before_the_delete(
+    tmp_path: Path,
+) -> None:
+    deleted: list[bool] = []
+
+    def gone_once(app):
+        state = app.extensions["reference_state"]
+
+        def middleware(environ, start_response):
+            if environ["PATH_INFO"] != "/manifest.json" and not deleted:
+                state.delete_channel("ref-disposable")  # an earlier run deleted it
+                deleted.append(True)
+            return app(environ, start_response)
+
+        return middleware
+
+    with provider(tmp_path, gone_once, _with_recreate("true")) as (server, profile):
+        # the reference restores its channel when its manifest is read: that is the command
+        command = (
+            f'{sys.executable} -c "import urllib.request as u; '
+            f"u.urlopen('{server.manifest_url}').read(); print('channel recreated')\""
+        )
+        data = yaml.safe_load(profile.read_text())
+        data["disposable_channel"]["recreate"] = command
+        profile.write_text(yaml.safe_dump(data))
+        report = run(RunOptions(profile=profile, seed=1, fuzz=False))
+    assert deleted
+    assert next(r for r in report.results if r.rule.id == "delete.channel").status == "passed"
+    assert report.meta["disposable_recreate"]["output"] == "channel recreated\n"
