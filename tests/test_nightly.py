@@ -294,11 +294,11 @@ def flaky_templates(every: int = 2):
     return rewrite(fn)
 
 
-def _flaky_run(tmp_path: Path, every: int):
+def _flaky_run(tmp_path: Path, every: int, *more: str):
     with provider(tmp_path, flaky_templates(every), quick) as (_, profile):
         result = cli(
             "run", "--profile", str(profile), "--seed", "4", "--no-fuzz",
-            "--report-dir", str(tmp_path / "r"), "--har", str(tmp_path / "run.har"), "-q",
+            "--report-dir", str(tmp_path / "r"), "--har", str(tmp_path / "run.har"), "-q", *more,
         )  # fmt: skip
     return result, tmp_path / "r"
 
@@ -330,6 +330,13 @@ def test_a_finding_that_fails_every_time_reproduced(tmp_path: Path) -> None:
     broken = [f for f in data["findings"] if f["rule"] == "response.content-type"]
     assert broken and all(f["reproduced"] is True for f in broken)
     assert "did not reproduce" not in (reports / "summary.md").read_text()
+
+
+def test_no_resend_leaves_findings_unmarked(tmp_path: Path) -> None:
+    result, reports = _flaky_run(tmp_path, 2, "--no-resend")
+    data = json.loads((reports / "report.json").read_text())
+    assert result.returncode == 1 and "resend" not in data["phase_requests"]
+    assert data["findings"] and not any("reproduced" in f for f in data["findings"])
 
 
 # -- baseline and diff -----------------------------------------------------------------------
