@@ -257,6 +257,7 @@ def _reason(status: int) -> str:
 # What `rejudge` needs besides the exchanges (and what a reader of the HAR wants to know).
 REPORT_META = (
     "started_at",
+    "target",
     "profile",
     "spec",
     "manifest",
