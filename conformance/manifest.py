@@ -277,3 +277,30 @@ def capability_findings(
         for op, needed, why in needs
         if needed and op not in manifest.endpoints
     ]
+
+
+def capability_result(
+    manifest: Manifest,
+    *,
+    template_support: bool,
+    avatar_flags: bool | None,
+    link_expires: bool | None,
+) -> list[Finding] | str:
+    """The rule's result for a run: its findings, or why it could not be judged.
+
+    `avatar_flags`/`link_expires` are None when the run read none of the provider's data
+    (e.g. `--only 'manifest.*'`): those clauses then cannot be judged, and unless the
+    template clause already fails, the rule is skipped saying so.
+    """
+    findings = capability_findings(
+        manifest,
+        avatar_flags=bool(avatar_flags),
+        template_support=template_support,
+        link_expires=bool(link_expires),
+    )
+    if avatar_flags is None and link_expires is None and not findings:
+        return (
+            "its avatar and expiring-link clauses need the provider's data, which this run "
+            "did not request"
+        )
+    return findings

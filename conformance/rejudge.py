@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from conformance import resend
@@ -30,7 +29,7 @@ from conformance.checks.flows import JUDGES, judge_step
 from conformance.checks.status import Liveness
 from conformance.errors import ConformanceError
 from conformance.ledger import INTERRUPTED, Ledger, verdict
-from conformance.manifest import lint, parse_manifest
+from conformance.manifest import capability_result, lint, parse_manifest
 from conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
 from conformance.plan import MANIFEST_RULES
 from conformance.provenance import versions
@@ -132,7 +131,7 @@ def rejudge(
     strict: bool | None = None,
 ) -> RunReport:
     """Judge the run recorded in `path` again; sends no request."""
-    from conformance.runner import _judge_capability, selected_rules
+    from conformance.runner import CAPABILITY, selected_rules
 
     log = load_har(path)
     inputs = log["_conformance"]
@@ -206,11 +205,13 @@ def rejudge(
     if not inputs.get("provider_down") and count and "robustness.provider-alive" in selected:
         ledger.record([], ["robustness.provider-alive"])
     profile = meta.get("profile") or {}
-    target = SimpleNamespace(
-        manifest=manifest,
-        profile=SimpleNamespace(template_support=profile.get("template_support")),
+    result = capability_result(
+        manifest,
+        template_support=bool(profile.get("template_support")),
+        avatar_flags=bool(seen.avatar_participants) if count else None,
+        link_expires=bool(seen.expiring_messages) if count else None,
     )
-    _judge_capability(target, SimpleNamespace(seen=seen) if count else None, ledger)  # type: ignore[arg-type]
+    ledger.apply({CAPABILITY: result})
 
     results = ledger.results(strict=strict)
     meta.update(

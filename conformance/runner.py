@@ -26,7 +26,7 @@ from conformance.client import ClientPolicy, ProviderClient, Recorder, redactor_
 from conformance.errors import ConformanceError
 from conformance.har import HarWriter, run_inputs
 from conformance.ledger import INTERRUPTED, Ledger, verdict
-from conformance.manifest import Manifest, capability_findings, lint, load_manifest
+from conformance.manifest import Manifest, capability_result, lint, load_manifest
 from conformance.model import Exchange
 from conformance.plan import MANIFEST_RULES, Plan, make_plan, write_lines
 from conformance.profile import Profile, load_profile
@@ -327,20 +327,13 @@ def _unexercised_reason(client: ProviderClient) -> str:
 def _judge_capability(target: Target, session: Session | None, ledger: Ledger) -> None:
     """manifest.capability-endpoints: the profile's template_support, and the data seen."""
     seen = session.seen if session is not None else None
-    findings = capability_findings(
+    result = capability_result(
         target.manifest,
-        avatar_flags=bool(seen and seen.avatar_participants),
         template_support=target.profile.template_support,
-        link_expires=bool(seen and seen.expiring_messages),
+        avatar_flags=None if seen is None else bool(seen.avatar_participants),
+        link_expires=None if seen is None else bool(seen.expiring_messages),
     )
-    if seen is None and not findings:
-        ledger.skip(
-            CAPABILITY,
-            "its avatar and expiring-link clauses need the provider's data, which this run "
-            "did not request",
-        )
-        return
-    ledger.record(findings, [CAPABILITY])
+    ledger.apply({CAPABILITY: result})
 
 
 def _fuzz(
