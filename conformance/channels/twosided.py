@@ -116,10 +116,14 @@ def _vendor_both_ways(
         deadline = time.monotonic() + wait
         while not simulator.registered():
             if time.monotonic() > deadline:
-                raise ConformanceError(
+                # the run started (the simulator listened): its report says why it stopped
+                report = simulator.finish(strict=options.strict)
+                report.error = (
                     f"no channel was registered (POST {simulator.base_url}/channels) "
                     f"within {wait:g} s (--wait)"
                 )
+                report.verdict = "error"
+                return report
             time.sleep(0.2)
         manifest = run_manifest_side(options, emit)
         settle(simulator, STATUS_GRACE)

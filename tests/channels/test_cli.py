@@ -110,9 +110,21 @@ def test_two_sided_with_a_profile_gives_up_after_wait(tmp_path: Path) -> None:
         profile["channels_api"] = {"token": TOKEN, "port": free_port()}
 
     with provider(tmp_path, profile_edit=edit) as (_, profile):
-        result = cli("run", "--two-sided", "--profile", str(profile), "--wait", "1", "--quiet")
+        result = cli(
+            "run",
+            "--two-sided",
+            "--profile",
+            str(profile),
+            "--wait",
+            "1",
+            "--quiet",
+            "--report-dir",
+            str(tmp_path / "out"),
+        )
     assert result.returncode == 2 and "no channel was registered" in result.stderr
     assert "Traceback" not in result.stderr
+    data = json.loads((tmp_path / "out" / "report.json").read_text())  # the run had started
+    assert data["verdict"] == "error" and "no channel was registered" in data["error"]
 
 
 def test_reference_vendor_waits_for_a_late_simulator(tmp_path: Path) -> None:
