@@ -913,6 +913,31 @@ FAULTS += [
 ]
 
 
+def _groups_of_known_people_accepted(environ, status, headers, body):
+    """Refuses a group only when a recipient is unknown: a group of real participants gets
+    through. A group probe with a made-up id would see a 400 and call the rule kept."""
+    if not (path(environ).endswith("/messages") and status == 400):
+        return status, headers, body
+    if "one recipient" not in str(body["data"]["message"]):
+        return status, headers, body
+    form = environ.get("conformance.body", b"").decode(errors="replace")
+    recipients = re.search(r'name="recipientIds"\r\n\r\n([^\r]*)', form)
+    names = recipients.group(1).split(",") if recipients else []
+    if names and all(n.startswith(("agent-", "contact-")) for n in names):
+        return 200, headers, {"success": True, "data": {"id": "group-of-real-people"}}
+    return status, headers, body
+
+
+FAULTS += [
+    Fault(
+        "groups of real participants accepted",
+        "participants.group-post-rejected",
+        _chain(before(_buffer_body), rewrite(_groups_of_known_people_accepted)),
+        clause="a group of two real participants is refused (not only unknown ids)",
+    ),
+]
+
+
 # The clause each earlier mutant breaks (kept beside the list rather than in every call).
 _CLAUSES = {
     "404 code MISSING": "the code for 404 is NOT_FOUND",
