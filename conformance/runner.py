@@ -209,9 +209,7 @@ def _run(
     if not plan.sends_requests:
         _judge_capability(target, None, ledger)
         report = _finish(ledger, options, seed, meta, phases, clock, 0, redactor)
-        if har is not None:
-            har.close(run_inputs(target, options, report, ledger, None), report.findings)
-        return report
+        return _close_har(har, report, target, options, ledger, None)
 
     ctx = CheckContext(spec=target.spec, timeout=options.timeout, body_cap=options.body_cap)
     rules = [rule for rule in EXCHANGE_CHECKS if rule in selected]
@@ -257,9 +255,7 @@ def _run(
             report = _finish(
                 ledger, options, seed, meta, phases, clock, recorder.count, redactor, problem
             )
-            if har is not None:
-                har.close(run_inputs(target, options, report, ledger, client), report.findings)
-            return report
+            return _close_har(har, report, target, options, ledger, client)
         for step in plan.steps:
             if client.down is not None:
                 break
@@ -297,10 +293,22 @@ def _run(
             suite_errors
         )
     report = _finish(ledger, options, seed, meta, phases, clock, recorder.count, redactor, error)
-    if har is not None:
-        har.close(run_inputs(target, options, report, ledger, client), report.findings)
     if "interrupted_during" in meta:
         report.verdict = INTERRUPTED
+    return _close_har(har, report, target, options, ledger, client)
+
+
+def _close_har(
+    har: HarWriter | None,
+    report: RunReport,
+    target: Target,
+    options: RunOptions,
+    ledger: Ledger,
+    client: ProviderClient | None,
+) -> RunReport:
+    """Every way out of a run ends the HAR with the run's inputs and final verdict."""
+    if har is not None:
+        har.close(run_inputs(target, options, report, ledger, client), report.findings)
     return report
 
 
