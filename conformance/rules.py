@@ -415,6 +415,16 @@ CATALOGUE: tuple[Rule, ...] = (
         "common sense",
         hint="Bound every response: page lists and cap field sizes well under the body cap.",
     ),
+    Rule(
+        "security.error-disclosure",
+        S,
+        "no error body (any status) carries a stack trace, a server file path or an exception dump",
+        "Error bodies reach Pipedrive and its users; internals in them map the server for an "
+        "attacker.",
+        "common sense (OWASP: improper error handling)",
+        hint="Log stack traces on the server; answer errors with a short message and the "
+        "contract's code.",
+    ),
     # -- Channels API: the vendor's calls to Pipedrive (CHANNELS.md); judged only by runs that
     # include the simulator, listed as not applicable by one-direction runs.
     Rule(

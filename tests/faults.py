@@ -709,6 +709,17 @@ def _pad_templates(environ, status, headers, body):
     return status, headers, body
 
 
+def _trace_in_not_found(environ, status, headers, body):
+    """A debug build: the 404's message is the exception, with the server path and the
+    request's own Authorization header (which the report must still scrub)."""
+    if status == 404 and isinstance(body, dict):
+        body["data"]["message"] = (
+            "KeyError at /srv/reference/app/lookup.py:88 while handling "
+            f"Authorization: {environ.get('HTTP_AUTHORIZATION', '')}"
+        )
+    return status, headers, body
+
+
 class DiesOn:
     """A provider whose process dies on one request (as a Node provider does on an unhandled
     exception): it answers that request, then accepts no connection, and the connections it
@@ -822,6 +833,12 @@ FAULTS += [
         "robustness.provider-alive",
         DiesOn(_group_post),
         clause="the provider keeps accepting connections",
+    ),
+    Fault(
+        "stack trace in 404 bodies",
+        "security.error-disclosure",
+        rewrite(_trace_in_not_found),
+        clause="no stack trace or server path in an error body",
     ),
     Fault(
         "oversized getTemplates",

@@ -193,6 +193,7 @@ UNIT_TESTS = {
     "post": "`tests/checks/test_flows.py`",
     "delete": "`tests/checks/test_flows.py`",
     "robustness": "`tests/checks/test_status.py`",
+    "security": "`tests/checks/test_disclosure.py`",
     "channels": "`tests/checks/test_channels.py`",
 }
 

@@ -183,3 +183,23 @@ def test_echoing_provider_leaks_no_credential_into_any_output(tmp_path: Path) ->
     ]
     let_in = [f for f in wrong_id if f["response"]["status"] == 200]
     assert let_in and "<redacted>" in json.dumps(let_in[0]["response"])
+
+
+def test_a_disclosing_error_body_is_quoted_with_its_credential_scrubbed(tmp_path: Path) -> None:
+    """security.error-disclosure quotes the provider's line; the Authorization header that
+    the provider's dump carries must still not reach the report, in any encoding."""
+    from tests.faults import FAULTS
+
+    (fault,) = [f for f in FAULTS if f.rule == "security.error-disclosure"]
+    out = tmp_path / "out"
+    with provider(tmp_path, fault.wrap, lambda p: p.pop("rate_limit_probe", None)) as (_, path):
+        result = cli("run", "--profile", str(path), "--report-dir", str(out), "--no-fuzz")
+    assert result.returncode == 0, result.stderr[-2000:]  # a SHOULD rule: a warning
+    text = (out / "report.json").read_text()
+    findings = [f for f in json.loads(text)["findings"] if f["rule"] == "security.error-disclosure"]
+    assert findings and all(f["response"]["status"] == 404 for f in findings)
+    message = findings[0]["message"]
+    assert message.startswith("404 body discloses a server file path: ")
+    assert "/srv/reference/app/lookup.py:88" in message and "<redacted>" in message
+    for path_ in out.iterdir():
+        assert not leaks(path_.read_text(), secret="reference-secret"), path_.name

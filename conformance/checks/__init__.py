@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 
-from conformance.checks import body, errors, pagination, participants, status
+from conformance.checks import body, disclosure, errors, pagination, participants, status
 from conformance.checks.context import CheckContext
 from conformance.model import Exchange, Finding
 
@@ -26,6 +26,7 @@ EXCHANGE_CHECKS: dict[str, Check] = {
     "robustness.timeout": status.check_timeout,
     "robustness.response-size": status.check_response_size,
     "robustness.invalid-input": status.check_invalid_input,
+    "security.error-disclosure": disclosure.check_error_disclosure,
     "auth.valid-accepted": status.check_valid_accepted,
     "response.content-type": body.check_content_type,
     "response.success-envelope": body.check_success_envelope,
