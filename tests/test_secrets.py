@@ -183,3 +183,39 @@ def test_echoing_provider_leaks_no_credential_into_any_output(tmp_path: Path) ->
     ]
     let_in = [f for f in wrong_id if f["response"]["status"] == 200]
     assert let_in and "<redacted>" in json.dumps(let_in[0]["response"])
+
+
+def test_certificate_page_and_badge_carry_no_credential(tmp_path: Path) -> None:
+    """certify with a secret-bearing profile: the certificate (whose payload is base64, which
+    the scan decodes), its page and the badge hold no form of the client secret."""
+    from conformance.certificate import dsse
+    from conformance.certificate.statement import encode
+
+    private, _ = dsse.generate(tmp_path / "vendor.key")
+    config = ReferenceConfig(client_id=CLIENT_ID, client_secret=SECRET)
+    out = tmp_path / "out"
+    with provider(tmp_path, config=config) as (_, profile):
+        result = cli(
+            "certify",
+            "--profile",
+            str(profile),
+            "--signing-key",
+            str(private),
+            "--report-dir",
+            str(out),
+            "--seed",
+            "3",
+            "--max-examples",
+            "3",
+        )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    outputs = {
+        name: (out / name).read_text()
+        for name in ("certificate.json", "certificate.html", "badge.svg")
+    }
+    outputs |= {"stdout": result.stdout, "stderr": result.stderr}
+    for name, text in outputs.items():
+        assert not leaks(text), f"{name}: {leaks(text)[:3]}"
+    # Not vacuous: a secret inside a signed payload would be found.
+    assert leaks(json.dumps(dsse.sign(encode({"options": SECRET}), dsse.load_private(private))))
+    assert "client_id" not in dsse.payload_of(json.loads(outputs["certificate.json"])).decode()
