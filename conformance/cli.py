@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser("keygen", help="write an Ed25519 key pair for certify --signing-key")
     )
 
+    from conformance.dashboard import cli as dashboard_cli
+
+    dashboard_cli.add_arguments(
+        sub.add_parser("aggregate", help="many report.json files -> one static dashboard")
+    )
+
     rejudge = sub.add_parser(
         "rejudge", help="judge a recorded run (run --har) again, offline; sends nothing"
     )
@@ -434,7 +440,14 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return cli.keygen(args)
 
 
+def cmd_aggregate(args: argparse.Namespace) -> int:
+    from conformance.dashboard import cli
+
+    return cli.run(args)
+
+
 COMMANDS = {
+    "aggregate": cmd_aggregate,
     "certify": cmd_certify,
     "verify": cmd_verify,
     "keygen": cmd_keygen,
