@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from conformance.rules import catalogue_version
 from tests.commands import cli as run_cli
 from tests.faults import FAULTS, provider
 
+ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
@@ -297,34 +301,38 @@ def test_page_and_badge_say_what_the_certificate_says() -> None:
 
 
 # -- end to end: the bundled reference ----------------------------------------------------
+def readme_block() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Certificates a third party can check") :]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0]
+
+
 @pytest.fixture(scope="module")
 def certified(tmp_path_factory) -> Path:
+    """The README's commands, as printed, in a fresh folder: keygen, certify the bundled
+    reference, verify with the HAR and the report."""
     folder = tmp_path_factory.mktemp("certified")
-    keys = run_cli("keygen", str(folder / "keys" / "vendor.key"))
-    assert keys.returncode == 0, keys.stderr
-    result = run_cli(
-        "certify",
-        "--signing-key",
-        str(folder / "keys" / "vendor.key"),
-        "--report-dir",
-        str(folder / "out"),
-        "--seed",
-        "4",
-        "--max-examples",
-        "5",
-        "-q",
+    bin_dir = str(Path(sys.executable).parent)
+    result = subprocess.run(
+        ["bash", "-e", "-c", readme_block()],
+        cwd=folder,
+        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "certificate: " in result.stdout and "(valid until " in result.stdout
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "certificate: reports/certificate.json (valid until " in result.stdout
+    assert result.stdout.rstrip().endswith("reports/certificate.json: valid")
     return folder
 
 
 def verify(folder: Path, *extra: str, cert: Path | None = None, key: str = "vendor.key.pub"):
     return [
         "verify",
-        str(cert or folder / "out" / "certificate.json"),
+        str(cert or folder / "reports" / "certificate.json"),
         "--key",
-        str(folder / "keys" / key),
+        str(folder / key),
         *extra,
     ]
 
@@ -332,14 +340,14 @@ def verify(folder: Path, *extra: str, cert: Path | None = None, key: str = "vend
 def evidence(folder: Path) -> list[str]:
     return [
         "--har",
-        str(folder / "out" / "run.har"),
+        str(folder / "reports" / "run.har"),
         "--report",
-        str(folder / "out" / "report.json"),
+        str(folder / "reports" / "report.json"),
     ]
 
 
 def test_certify_then_verify_har_passes_on_the_bundled_reference(certified) -> None:
-    out = certified / "out"
+    out = certified / "reports"
     assert {p.name for p in out.iterdir()} >= {*FILENAMES.values(), "run.har", "report.json"}
     result = run_cli(*verify(certified, *evidence(certified)))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -360,7 +368,8 @@ def test_certify_then_verify_har_passes_on_the_bundled_reference(certified) -> N
     report = json.loads((out / "report.json").read_text())
     assert body["predicate"]["rules"] == {r["id"]: r["status"] for r in report["rules"]}
     assert body["subject"][0]["digest"]["sha256"] == report["manifest"]["sha256"]
-    assert body["predicate"]["seed"] == 4 and body["predicate"]["options"]["max_examples"] == 5
+    assert body["predicate"]["seed"] == report["seed"]
+    assert body["predicate"]["options"]["max_examples"] == 25 and report["options"]["fuzz"]
     assert (out / "certificate.html").read_text() == render_certificate_html(envelope)
     assert (out / "badge.svg").read_text() == render_badge(envelope)
 
@@ -394,7 +403,7 @@ CERTIFICATE_TAMPERING = {
 def test_any_changed_field_of_the_certificate_fails_the_signature(
     certified, tmp_path, capsys, field
 ) -> None:
-    envelope = json.loads((certified / "out" / "certificate.json").read_text())
+    envelope = json.loads((certified / "reports" / "certificate.json").read_text())
     cert = tmp_path / "certificate.json"
     cert.write_text(json.dumps(altered(envelope, CERTIFICATE_TAMPERING[field])))
     failing = _failing(verify(certified, *evidence(certified), cert=cert), capsys)
@@ -403,7 +412,7 @@ def test_any_changed_field_of_the_certificate_fails_the_signature(
 
 @pytest.mark.parametrize("part", ["payloadType", "sig", "keyid-and-sig"])
 def test_a_changed_envelope_fails_the_signature(certified, tmp_path, capsys, part) -> None:
-    envelope = json.loads((certified / "out" / "certificate.json").read_text())
+    envelope = json.loads((certified / "reports" / "certificate.json").read_text())
     if part == "payloadType":
         envelope["payloadType"] = "application/json"
     else:
@@ -419,7 +428,7 @@ def test_a_changed_envelope_fails_the_signature(certified, tmp_path, capsys, par
 
 def test_a_changed_har_fails_its_digest_and_a_rejudge_that_differs(certified, tmp_path, capsys):
     har = tmp_path / "run.har"
-    shutil.copy(certified / "out" / "run.har", har)
+    shutil.copy(certified / "reports" / "run.har", har)
     whitespace = tmp_path / "spaced.har"
     whitespace.write_bytes(har.read_bytes() + b"\n")
     failing = _failing(verify(certified, "--har", str(whitespace)), capsys)
@@ -440,15 +449,15 @@ def test_a_changed_har_fails_its_digest_and_a_rejudge_that_differs(certified, tm
 
 def test_a_changed_report_fails_its_digest(certified, tmp_path, capsys) -> None:
     report = tmp_path / "report.json"
-    shutil.copy(certified / "out" / "report.json", report)
+    shutil.copy(certified / "reports" / "report.json", report)
     _edit_json(report, lambda d: d.update(seed=99))
     failing = _failing(verify(certified, "--report", str(report)), capsys)
     assert len(failing) == 1 and failing[0].startswith("FAIL report: sha256 "), failing
 
 
 def test_expired_or_wrongly_keyed_certificates_fail(certified, tmp_path, capsys) -> None:
-    out = certified / "out"
-    key = dsse.load_private(certified / "keys" / "vendor.key")
+    out = certified / "reports"
+    key = dsse.load_private(certified / "vendor.key")
     old = issue(
         (out / "report.json").read_bytes(),
         (out / "run.har").read_bytes(),
@@ -461,7 +470,7 @@ def test_expired_or_wrongly_keyed_certificates_fail(certified, tmp_path, capsys)
     )
     assert len(failing) == 1 and failing[0].startswith("FAIL expiry: expired on "), failing
 
-    dsse.generate(certified / "keys" / "stranger.key", force=True)
+    dsse.generate(certified / "stranger.key", force=True)
     failing = _failing(verify(certified, key="stranger.key.pub"), capsys)
     assert len(failing) == 1 and failing[0].startswith("FAIL signature: no valid signature")
 
@@ -471,8 +480,8 @@ def test_a_rightly_signed_certificate_the_recorded_run_does_not_support_fails(
 ) -> None:
     """The signer's own key cannot certify what the HAR does not show, nor an unknown
     catalogue."""
-    out = certified / "out"
-    key = dsse.load_private(certified / "keys" / "vendor.key")
+    out = certified / "reports"
+    key = dsse.load_private(certified / "vendor.key")
     envelope = json.loads((out / "certificate.json").read_text())
     for name, change, expected in [
         (

@@ -45,22 +45,16 @@ def not_certified_reason(report: dict[str, Any]) -> str | None:
     verdict = report.get("verdict")
     if report.get("error"):
         return f"the run could not complete: {report['error']}"
+    rules = report.get("rules", [])
+    skipped = [r["id"] for r in rules if r.get("status") == "skipped" and r.get("level") == "MUST"]
     if verdict != "certified":
-        failed = [r["id"] for r in report.get("rules", []) if r.get("status") == "failed"]
-        skipped = [
-            r["id"]
-            for r in report.get("rules", [])
-            if r.get("status") == "skipped" and r.get("level") == "MUST"
-        ]
-        named = failed or skipped
+        failed = [r for r in rules if r.get("status") == "failed"]
+        # a SHOULD rule fails a --strict run; say "rule(s)" then, "MUST rule(s)" otherwise
+        kind = "MUST rule(s)" if all(r.get("level") == "MUST" for r in failed) else "rule(s)"
+        named = [r["id"] for r in failed] or skipped
         detail = f" ({', '.join(named[:3])}{', ...' if len(named) > 3 else ''})" if named else ""
-        what = "failed" if failed else "skipped"
-        return f"verdict {verdict}: {len(named)} MUST rule(s) {what}{detail}"
-    skipped = [
-        r["id"]
-        for r in report.get("rules", [])
-        if r.get("status") == "skipped" and r.get("level") == "MUST"
-    ]
+        what = f"{kind} failed" if failed else "MUST rule(s) skipped"
+        return f"verdict {verdict}: {len(named)} {what}{detail}"
     if skipped:
         return f"{len(skipped)} MUST rule(s) skipped ({', '.join(skipped[:3])}): not a full run"
     return None
