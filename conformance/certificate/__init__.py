@@ -19,13 +19,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+if TYPE_CHECKING:  # the CLI imports this package to build its parser: no crypto import then
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conformance.certificate import dsse
-from conformance.certificate.render import render_badge, render_certificate_html
-from conformance.certificate.statement import DEFAULT_VALID_DAYS, encode, statement
-
+DEFAULT_VALID_DAYS = 90
 FILENAMES = {"json": "certificate.json", "html": "certificate.html", "badge": "badge.svg"}
 
 
@@ -39,6 +38,9 @@ def issue(
 ) -> dict:
     """The signed certificate (DSSE envelope) of the run whose report.json and HAR these are;
     the caller has checked the run earned it (`statement.not_certified_reason`)."""
+    from conformance.certificate import dsse
+    from conformance.certificate.statement import encode, statement
+
     report = json.loads(report_bytes)
     body = statement(report, report_bytes, har_bytes, now=now, valid_days=valid_days)
     return dsse.sign(encode(body), key)
@@ -46,6 +48,7 @@ def issue(
 
 def write_certificate(envelope: dict, directory: str | Path) -> dict[str, Path]:
     """certificate.json, certificate.html and badge.svg into `directory`."""
+    from conformance.certificate.render import render_badge, render_certificate_html
     from conformance.render import write_text
 
     directory = Path(directory)

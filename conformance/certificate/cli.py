@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conformance.certificate import DEFAULT_VALID_DAYS
 from conformance.errors import EXIT_FAILED, EXIT_OK
 
 
@@ -28,7 +29,7 @@ def add_certify_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--valid-days",
         type=_days,
-        default=90,
+        default=DEFAULT_VALID_DAYS,
         help="days the certificate holds (default 90)",
     )
 

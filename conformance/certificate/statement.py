@@ -15,11 +15,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from conformance.certificate import DEFAULT_VALID_DAYS
 from conformance.errors import ConformanceError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "urn:messaging-conformance:certificate:v1"  # a name, not a place to fetch
-DEFAULT_VALID_DAYS = 90
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
