@@ -410,6 +410,40 @@ def test_any_changed_field_of_the_certificate_fails_the_signature(
     assert failing[0].startswith("FAIL signature: no valid signature by key"), failing
 
 
+def _leaves(value, path=()):
+    """Every leaf of a JSON value, as a key path."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path
+
+
+def test_every_single_field_of_the_statement_is_covered_by_the_signature(certified) -> None:
+    envelope = json.loads((certified / "reports" / "certificate.json").read_text())
+    public = dsse.load_public(certified / "vendor.key.pub")
+    assert dsse.verified(envelope, public)
+    leaves = list(_leaves(decode(dsse.payload_of(envelope))))
+    assert len(leaves) > 70  # every rule's status is a leaf
+
+    def change(path):
+        def edit(body):
+            *parents, last = path
+            holder = body
+            for key in parents:
+                holder = holder[key]
+            holder[last] = f"{holder[last]}x"
+
+        return edit
+
+    for path in leaves:
+        tampered = altered(envelope, change(path))
+        assert not dsse.verified(tampered, public), path
+
+
 @pytest.mark.parametrize("part", ["payloadType", "sig", "keyid-and-sig"])
 def test_a_changed_envelope_fails_the_signature(certified, tmp_path, capsys, part) -> None:
     envelope = json.loads((certified / "reports" / "certificate.json").read_text())
