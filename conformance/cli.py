@@ -106,6 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not re-send GETs with MUST findings to tell noise from regressions",
     )
 
+    from conformance.certificate import cli as certificate_cli
+
+    certify = sub.add_parser(
+        "certify",
+        parents=[run],
+        add_help=False,
+        help="run, then sign certificate.json (+ .html, badge.svg) when certified",
+    )
+    certificate_cli.add_certify_arguments(certify)
+    certificate_cli.add_verify_arguments(
+        sub.add_parser("verify", help="check a certificate: signature, expiry, HAR, manifest")
+    )
+    certificate_cli.add_keygen_arguments(
+        sub.add_parser("keygen", help="write an Ed25519 key pair for certify --signing-key")
+    )
+
+    from conformance.dashboard import cli as dashboard_cli
+
+    dashboard_cli.add_arguments(
+        sub.add_parser("aggregate", help="many report.json files -> one static dashboard")
+    )
+
     rejudge = sub.add_parser(
         "rejudge", help="judge a recorded run (run --har) again, offline; sends nothing"
     )
@@ -400,7 +422,35 @@ def cmd_simulate_pipedrive(args: argparse.Namespace) -> int:
     return cli.run(args)
 
 
+def cmd_certify(args: argparse.Namespace) -> int:
+    from conformance.certificate import cli
+
+    return cli.certify(args, cmd_run)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from conformance.certificate import cli
+
+    return cli.verify(args)
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from conformance.certificate import cli
+
+    return cli.keygen(args)
+
+
+def cmd_aggregate(args: argparse.Namespace) -> int:
+    from conformance.dashboard import cli
+
+    return cli.run(args)
+
+
 COMMANDS = {
+    "aggregate": cmd_aggregate,
+    "certify": cmd_certify,
+    "verify": cmd_verify,
+    "keygen": cmd_keygen,
     "simulate-pipedrive": cmd_simulate_pipedrive,
     "run": cmd_run,
     "plan": cmd_plan,

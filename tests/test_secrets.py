@@ -203,3 +203,39 @@ def test_a_disclosing_error_body_is_quoted_with_its_credential_scrubbed(tmp_path
     assert "/srv/reference/app/lookup.py:88" in message and "<redacted>" in message
     for path_ in out.iterdir():
         assert not leaks(path_.read_text(), secret="reference-secret"), path_.name
+
+
+def test_certificate_page_and_badge_carry_no_credential(tmp_path: Path) -> None:
+    """certify with a secret-bearing profile: the certificate (whose payload is base64, which
+    the scan decodes), its page and the badge hold no form of the client secret."""
+    from conformance.certificate import dsse
+    from conformance.certificate.statement import encode
+
+    private, _ = dsse.generate(tmp_path / "vendor.key")
+    config = ReferenceConfig(client_id=CLIENT_ID, client_secret=SECRET)
+    out = tmp_path / "out"
+    with provider(tmp_path, config=config) as (_, profile):
+        result = cli(
+            "certify",
+            "--profile",
+            str(profile),
+            "--signing-key",
+            str(private),
+            "--report-dir",
+            str(out),
+            "--seed",
+            "3",
+            "--max-examples",
+            "3",
+        )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    outputs = {
+        name: (out / name).read_text()
+        for name in ("certificate.json", "certificate.html", "badge.svg")
+    }
+    outputs |= {"stdout": result.stdout, "stderr": result.stderr}
+    for name, text in outputs.items():
+        assert not leaks(text), f"{name}: {leaks(text)[:3]}"
+    # Not vacuous: a secret inside a signed payload would be found.
+    assert leaks(json.dumps(dsse.sign(encode({"options": SECRET}), dsse.load_private(private))))
+    assert "client_id" not in dsse.payload_of(json.loads(outputs["certificate.json"])).decode()
