@@ -211,8 +211,9 @@ def test_multipart_reaches_the_provider_and_curl_replays_it(provider) -> None:
     assert b'name="message"' in bodies[0] and b"hi there" in bodies[0]
     assert b'filename="a.txt"' in bodies[0]
     command = curl(exchange)
-    assert "-X POST" in command and "-F 'message=hi there'" in command
-    assert "-F files=@a.txt" in command
+    assert "--form-string 'message=hi there'" in command
+    assert command.startswith("printf %s hello | curl ")  # the file's bytes, no file on disk
+    assert "-F 'files=@-;filename=a.txt;type=text/plain'" in command
 
 
 def test_rate_cap_paces_requests(provider) -> None:
