@@ -101,3 +101,29 @@ def refusal(
             exchange,
         )
     ]
+
+
+def request_summary(exchange: Exchange, limit: int = 400) -> str:
+    """One line naming a request by its content: method, URL with its query, and for a
+    multipart post every field's value and every file part (name, type, size).
+
+    The content is what tells a vendor which request it was (a field, a query value), so it
+    comes whole as far as `limit` allows, never the request's position in the run.
+    """
+    request = exchange.request
+    line = f"{request.method} {request.url}"
+    parts = request.parts
+    if parts is not None:
+        shown = []
+        for part in parts:
+            if part.filename is not None or part.text is None:
+                what = part.content_type or "no type"
+                shown.append(
+                    f"{part.name}=<file {part.filename!r}, {what}, {len(part.data)} bytes>"
+                )
+            else:
+                shown.append(f"{part.name}={part.text!r}")
+        line += " with form " + (", ".join(shown) if shown else "(no fields)")
+    elif request.body:
+        line += f" with a {len(request.body)}-byte body"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
