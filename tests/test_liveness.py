@@ -10,9 +10,13 @@ by the field or value that kills, never by its position in the run.
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+
+import pytest
 
 from conformance.ledger import FAILED
 from conformance.reference.state import InvalidCursor, decode_cursor
@@ -41,10 +45,11 @@ def _group_post(environ: dict) -> bool:
 
 def test_provider_dying_on_one_multipart_post_is_blamed_on_that_post(tmp_path: Path) -> None:
     with provider(tmp_path, DiesOn(_group_post), lambda p: p.pop("rate_limit_probe")) as (
-        _,
+        server,
         path,
     ):
         report = run(RunOptions(profile=path, seed=3, fuzz=False, timeout=3))
+        origin = server.base_url
     finding = _finding(report)
     exchange = finding.exchange
     assert exchange is not None and exchange.response is None
@@ -58,6 +63,7 @@ def test_provider_dying_on_one_multipart_post_is_blamed_on_that_post(tmp_path: P
     assert "group message" in record["reproduce"] and "--form-string" in record["reproduce"]
     parts = {p["name"]: p for p in record["request"]["parts"]}
     assert "group message" in parts["message"]["text"]
+    assert _kills_again(record["reproduce"], origin, _group_post, tmp_path / "again")
 
 
 def _invalid_cursor(environ: dict) -> bool:
@@ -80,12 +86,13 @@ def _issued(channel: str, cursor: str) -> bool:
 
 def test_provider_dying_on_a_fuzzed_query_value_with_two_workers(tmp_path: Path) -> None:
     with provider(tmp_path, DiesOn(_invalid_cursor), lambda p: p.pop("rate_limit_probe")) as (
-        _,
+        server,
         path,
     ):
         report = run(
             RunOptions(profile=path, seed=5, workers=2, max_examples=20, timeout=3, resend=False)
         )
+        origin = server.base_url
     finding = _finding(report)
     exchange = finding.exchange
     assert exchange is not None and exchange.response is None and exchange.phase == "fuzzing"
@@ -96,6 +103,28 @@ def test_provider_dying_on_a_fuzzed_query_value_with_two_workers(tmp_path: Path)
     (record,) = [f for f in report.to_dict()["findings"] if f["rule"] == RULE]
     assert record["request"]["query"] == exchange.request.raw_query
     assert exchange.request.url in record["reproduce"]
+    assert _kills_again(record["reproduce"], origin, _invalid_cursor, tmp_path / "again")
+
+
+def _kills_again(line: str, origin: str, predicate, tmp_path: Path) -> bool:
+    """The finding's curl line, pasted against a fresh copy of the provider, kills it."""
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed (Debian package `curl`)")
+    dies = DiesOn(predicate)
+    with provider(tmp_path, dies) as (server, _):
+        config = server.config
+        done = subprocess.run(
+            ["sh", "-c", line.replace(origin, server.base_url)],
+            env={
+                "PATH": "/usr/bin:/bin",
+                "CLIENT_ID": config.client_id,
+                "CLIENT_SECRET": config.client_secret,
+            },
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        return dies.dead and done.returncode != 0 and not done.stdout  # no answer at all
 
 
 class _DiesInBurst:
