@@ -358,7 +358,9 @@ class ProviderClient:
         request = self._record_request(prepared)
         # Wall-clock moments, so a recorded run can tell which broken connection came first
         # and whether the provider answered a request sent after it (checks.status.Liveness).
-        context = {**context, "sent_at": time.time()}
+        # (what a copied context says of an earlier sending is not this one's: resend.py)
+        context = {k: v for k, v in context.items() if k not in _OWN_MARKS}
+        context["sent_at"] = time.time()
         started = time.monotonic()
         try:
             response = self._session.send(
@@ -470,6 +472,10 @@ class ProviderClient:
         if exchange.error is None:
             return exchange
         return replace(exchange, error=self.redactor.scrub(exchange.error))
+
+
+# What the client itself writes into an exchange's context about its sending.
+_OWN_MARKS = frozenset({"sent_at", "connection", "broke_at", "provider_down"})
 
 
 def _lost(context: dict[str, Any], exc: BaseException) -> dict[str, Any]:

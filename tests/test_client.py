@@ -239,3 +239,29 @@ def test_recorder_counts_everything_and_keeps_nothing() -> None:
         recorder.add(exchange)
     assert recorder.count == 10 and heard == sent
     assert not hasattr(recorder, "exchanges")
+
+
+def test_a_broken_connection_is_marked_with_when_it_broke(provider) -> None:
+    """robustness.provider-alive tells the killer (broke) from the refused that follow."""
+    import socket
+
+    def cut(h: BaseHTTPRequestHandler):
+        h.connection.shutdown(socket.SHUT_RDWR)  # no answer at all
+        raise ConnectionAbortedError
+
+    base = provider(cut)
+    client = client_for(base)
+    broke = client.send("getConversations", {"providerChannelId": "ch"})
+    assert broke.response is None and broke.error.startswith("connection")
+    assert broke.context["connection"] == "broke"
+    assert broke.context["sent_at"] <= broke.context["broke_at"]
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    refused = client_for(closed).send("getConversations", {"providerChannelId": "ch"})
+    assert refused.context["connection"] == "refused" and "broke_at" not in refused.context
+    # a context copied from a broken exchange (a re-send) says nothing of the new sending
+    fine = client_for(provider(lambda h: json_reply(200, {"success": True, "data": []})))
+    again = fine.send("getConversations", {"providerChannelId": "ch"}, context=broke.context)
+    assert again.response is not None and "connection" not in again.context
+    assert "broke_at" not in again.context and again.context["sent_at"] > broke.context["sent_at"]
