@@ -155,6 +155,9 @@ class Liveness:
     previous: Exchange | None = None
     broken: list[Exchange] = field(default_factory=list)
     down: Exchange | None = None
+    # When the latest request that got an answer was sent (another worker's answer may be
+    # recorded before a break it outlived: the broken thread first checks the port).
+    answered_sent: float = float("-inf")
 
     def observe(self, exchange: Exchange) -> list[Finding]:
         context = exchange.context
@@ -162,8 +165,11 @@ class Liveness:
             self.previous = exchange
             sent = _moment(context.get("sent_at"))
             if sent is not None:  # the provider answered after these broke: not the killer
+                self.answered_sent = max(self.answered_sent, sent)
                 self.broken = [b for b in self.broken if not _broke_before(b, sent)]
-        elif context.get("connection") == "broke":
+        elif context.get("connection") == "broke" and not _broke_before(
+            exchange, self.answered_sent
+        ):
             self.broken.append(exchange)
         if context.get("provider_down") and self.down is None:
             self.down = exchange

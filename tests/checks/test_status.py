@@ -165,6 +165,12 @@ def test_liveness_does_not_blame_a_break_the_provider_outlived() -> None:
         watch.observe(seen)
     (finding,) = watch.finish()
     assert finding.exchange is killer and "dropped" not in finding.message
+    # the same, heard in the other order (the dropped one's thread was checking the port)
+    watch = status.Liveness()
+    for seen in (later, dropped, killer):
+        watch.observe(seen)
+    (finding,) = watch.finish()
+    assert finding.exchange is killer and "dropped" not in finding.message
 
 
 def test_liveness_without_a_broken_connection_names_the_last_answered() -> None:
