@@ -127,8 +127,15 @@ def _to_pipedrive(exchange: Exchange, parts: list[str]) -> str:
     request = exchange.request
     if exchange.context.get("auth") == "bearer":
         parts += ["-H", '"Authorization: Bearer $PIPEDRIVE_TOKEN"']  # expanded by the shell
+    stdin: list[str] = []
     if request.body:
-        parts += ["-H", shlex.quote("Content-Type: application/json")]
-        parts += ["--data-binary", shlex.quote(request.body[:4000].decode("utf-8", "replace"))]
+        content_type = request.headers.get("content-type") or "application/json"
+        parts += ["-H", shlex.quote(f"Content-Type: {content_type}")]
+        text = _pasteable(request.body)
+        if text is not None and not text.startswith("@"):  # the whole body, as sent
+            parts += ["--data-binary", shlex.quote(text)]
+        else:
+            stdin = _feed(request.body)
+            parts += ["--data-binary", "@-"]
     parts.append(shlex.quote(request.url))
-    return " ".join(parts)
+    return " | ".join([*stdin, " ".join(parts)])

@@ -356,3 +356,22 @@ def _expected_auth(placeholder: str, client_id: str, secret: str) -> str:
     }
     user, password = pairs[placeholder]
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_a_vendor_call_to_pipedrive_replays_its_whole_body(recording: Recording) -> None:
+    """The two-sided mode's lines (the vendor's calls to the simulated Channels API) send
+    the body whole: once it was cut at 4,000 characters and decoded with replacements."""
+    from conformance.model import RecordedRequest
+
+    body = json.dumps({"message": "é☃ " * 2000, "id": "@not-a-file"}, ensure_ascii=False)
+    request = RecordedRequest(
+        "POST",
+        "http://pipedrive.test/v1/channels/messages/receive",
+        {"Content-Type": "application/json"},
+        body.encode(),
+    )
+    line = curl(Exchange("receiveMessage", request, None, context={"direction": "to-pipedrive"}))
+    arrival = recording.replay(line, "http://pipedrive.test")
+    assert arrival.method == "POST" and arrival.target == "/v1/channels/messages/receive"
+    assert arrival.body == body.encode()
+    assert arrival.headers["content-type"] == "application/json"
