@@ -198,7 +198,7 @@ def liveness_finding(
     if broken:
         first, *others = sorted(broken, key=lambda b: _moment(b.context.get("broke_at")) or 0.0)
         also = (
-            f"; also broken in flight: {'; '.join(request_summary(o, 120) for o in others[:5])}"
+            f"; also broken in flight: {'; '.join(request_summary(o) for o in others[:5])}"
             + (f" and {len(others) - 5} more" if len(others) > 5 else "")
             if others
             else ""

@@ -190,3 +190,32 @@ def test_liveness_is_silent_while_the_provider_is_up() -> None:
     watch = status.Liveness()
     watch.observe(_broke("http://p/dropped", sent=1, broke=1.1))  # listening still: not down
     assert watch.finish() == []
+
+
+def test_the_killer_is_named_by_its_fields_and_file_parts() -> None:
+    """A post is told apart by what it carried: every field's value, every file part."""
+    from dataclasses import replace
+
+    import requests
+
+    from conformance.checks.evidence import FIELD_SHOWN, request_summary
+    from conformance.model import RecordedRequest
+
+    long = "x" * (FIELD_SHOWN + 7)
+    sent = requests.Request(
+        "POST",
+        "http://p/c/main/messages",
+        files=[
+            ("recipientIds", (None, "a,b")),
+            ("message", (None, long)),
+            ("files", ("pic.png", b"\x89PNG\x00", "image/png")),
+        ],
+    ).prepare()
+    request = RecordedRequest("POST", sent.url, dict(sent.headers), sent.body)
+    post = replace(exchange(no_response=True, error="connection: reset"), request=request)
+    line = request_summary(post)
+    assert line.startswith("POST http://p/c/main/messages with form recipientIds='a,b', ")
+    assert f"message='{'x' * FIELD_SHOWN}'… (7 more characters)" in line
+    assert "files=<file 'pic.png', image/png, 5 bytes>" in line
+    finding = status.liveness_finding(post, [_at(post, sent.url, broke_at=1.0)])
+    assert "recipientIds='a,b'" in finding.message and "\n" not in finding.message
