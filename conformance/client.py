@@ -479,16 +479,22 @@ _OWN_MARKS = frozenset({"sent_at", "connection", "broke_at", "provider_down"})
 
 
 def _lost(context: dict[str, Any], exc: BaseException) -> dict[str, Any]:
-    """Mark how a connection failed: `refused` (none was made) or `broke` (made, then reset,
-    closed or aborted before a whole answer), with the moment it broke.
+    """Mark how a connection failed: `refused` (none was made), `broke` (made, then reset,
+    closed or aborted before a whole answer, with the moment it broke) or `failed`.
 
     A provider that crashes on a request breaks that request's connection; the requests
     refused afterwards only show that it is gone (robustness.provider-alive names the first
     to break, not the last to be answered).
     """
+    from urllib3.exceptions import ProtocolError
+
     if _never_connected(exc):
         return {**context, "connection": "refused"}
-    return {**context, "connection": "broke", "broke_at": time.time()}
+    # (requests' exceptions are all OSErrors: only these say a connection was lost)
+    lost = requests.ConnectionError | requests.exceptions.ChunkedEncodingError | ProtocolError
+    if isinstance(exc, lost | ConnectionError):  # the builtin: reset, aborted, broken pipe
+        return {**context, "connection": "broke", "broke_at": time.time()}
+    return {**context, "connection": "failed"}  # never sent as such (a bad URL, a bad body)
 
 
 def _never_connected(exc: BaseException) -> bool:

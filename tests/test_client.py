@@ -265,3 +265,15 @@ def test_a_broken_connection_is_marked_with_when_it_broke(provider) -> None:
     again = fine.send("getConversations", {"providerChannelId": "ch"}, context=broke.context)
     assert again.response is not None and "connection" not in again.context
     assert "broke_at" not in again.context and again.context["sent_at"] > broke.context["sent_at"]
+
+
+def test_only_a_lost_connection_counts_as_broken() -> None:
+    """A request that never went out as such (a bad URL) did not break a connection."""
+    import requests
+
+    from conformance.client import _lost
+
+    assert _lost({}, requests.exceptions.InvalidURL("bad"))["connection"] == "failed"
+    for lost in (requests.exceptions.ChunkedEncodingError("cut"), ConnectionResetError()):
+        marks = _lost({"step": "s"}, lost)
+        assert marks["connection"] == "broke" and marks["step"] == "s" and "broke_at" in marks
