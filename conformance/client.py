@@ -356,6 +356,11 @@ class ProviderClient:
         context: dict[str, Any],
     ) -> Exchange:
         request = self._record_request(prepared)
+        # Wall-clock moments, so a recorded run can tell which broken connection came first
+        # and whether the provider answered a request sent after it (checks.status.Liveness).
+        # (what a copied context says of an earlier sending is not this one's: resend.py)
+        context = {k: v for k, v in context.items() if k not in _OWN_MARKS}
+        context["sent_at"] = time.time()
         started = time.monotonic()
         try:
             response = self._session.send(
@@ -374,7 +379,14 @@ class ProviderClient:
                 context,
             )
         except requests.RequestException as exc:
-            return Exchange(operation, request, None, f"connection: {_reason(exc)}", phase, context)
+            return Exchange(
+                operation,
+                request,
+                None,
+                f"connection: {_reason(exc)}",
+                phase,
+                _lost(context, exc),
+            )
         # A hard deadline for the body: a provider dripping bytes keeps every single read
         # under the socket timeout, so only cutting the connection ends it in time.
         watchdog = threading.Timer(
@@ -389,6 +401,7 @@ class ProviderClient:
                 error = f"timeout: body not complete within {self.policy.timeout:g} s"
             else:
                 error = f"connection: {_reason(exc)}"
+                context = _lost(context, exc)
             return Exchange(operation, request, None, error, phase, context)
         finally:
             watchdog.cancel()
@@ -459,6 +472,47 @@ class ProviderClient:
         if exchange.error is None:
             return exchange
         return replace(exchange, error=self.redactor.scrub(exchange.error))
+
+
+# What the client itself writes into an exchange's context about its sending.
+_OWN_MARKS = frozenset({"sent_at", "connection", "broke_at", "provider_down"})
+
+
+def _lost(context: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    """Mark how a connection failed: `refused` (none was made), `broke` (made, then reset,
+    closed or aborted before a whole answer, with the moment it broke) or `failed`.
+
+    A provider that crashes on a request breaks that request's connection; the requests
+    refused afterwards only show that it is gone (robustness.provider-alive names the first
+    to break, not the last to be answered).
+    """
+    from urllib3.exceptions import ProtocolError
+
+    if _never_connected(exc):
+        return {**context, "connection": "refused"}
+    # (requests' exceptions are all OSErrors: only these say a connection was lost)
+    lost = requests.ConnectionError | requests.exceptions.ChunkedEncodingError | ProtocolError
+    if isinstance(exc, lost | ConnectionError):  # the builtin: reset, aborted, broken pipe
+        return {**context, "connection": "broke", "broke_at": time.time()}
+    return {**context, "connection": "failed"}  # never sent as such (a bad URL, a bad body)
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Whether no TCP connection was made (refused, unreachable, name not resolved)."""
+    from urllib3.exceptions import NewConnectionError
+
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, NewConnectionError | requests.ConnectTimeout):
+            return True
+        if isinstance(item, BaseException):
+            todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
+    return False
 
 
 def _origin(url: str) -> str:

@@ -29,10 +29,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import parse_qsl
 
 from conformance import __version__
 from conformance.errors import ConformanceError
-from conformance.model import Exchange, Finding
+from conformance.model import Exchange, Finding, Part
 from conformance.redact import Redactor
 
 BODY_CAP = 1024 * 1024  # bytes of each body kept in the HAR
@@ -169,6 +170,22 @@ def _text(body: bytes) -> tuple[str, str | None]:
         return base64.b64encode(body).decode("ascii"), "base64"
 
 
+def _param(part: Part) -> dict[str, Any]:
+    """A multipart part as a HAR param; bytes that are not text as base64, named so."""
+    text = part.text
+    param: dict[str, Any] = {
+        "name": part.name,
+        "value": text if text is not None else base64.b64encode(part.data).decode("ascii"),
+    }
+    if text is None:
+        param["_encoding"] = "base64"
+    if part.filename is not None:
+        param["fileName"] = part.filename
+    if part.content_type is not None:
+        param["contentType"] = part.content_type
+    return param
+
+
 def har_entry(exchange: Exchange, received: datetime, body_cap: int = BODY_CAP) -> dict[str, Any]:
     """One HAR 1.2 entry (the `_findings` field is the writer's to fill)."""
     request, response = exchange.request, exchange.response
@@ -179,7 +196,9 @@ def har_entry(exchange: Exchange, received: datetime, body_cap: int = BODY_CAP) 
         "httpVersion": HTTP_VERSION,
         "cookies": [],
         "headers": _headers(request.headers),
-        "queryString": [{"name": k, "value": v} for k, v in request.query.items()],
+        "queryString": [
+            {"name": k, "value": v} for k, v in parse_qsl(request.raw_query, keep_blank_values=True)
+        ],
         "headersSize": -1,
         "bodySize": len(request.body) if request.body is not None else 0,
     }
@@ -187,7 +206,7 @@ def har_entry(exchange: Exchange, received: datetime, body_cap: int = BODY_CAP) 
         text, encoding = _text(request.body)
         req["postData"] = {
             "mimeType": request.headers.get("content-type", ""),
-            "params": [],
+            "params": [_param(part) for part in request.parts or []],
             "text": text,
             **({"_encoding": encoding} if encoding else {}),
         }

@@ -187,6 +187,7 @@ def rejudge(
         step = exchange.context.get("step")
         if isinstance(step, str):
             steps.setdefault(step, []).append(exchange)
+    ledger.record(liveness.finish(), [])
     groups = (
         [(step, [kept[i] for i in indexes if i in kept]) for step, indexes in conclusions]
         if conclusions is not None

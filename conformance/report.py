@@ -7,6 +7,7 @@ run's `Redactor`, when the report has one, scrubs the document again as a last g
 
 from __future__ import annotations
 
+import base64
 import copy
 import tempfile
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from conformance import __version__
 from conformance.curl import curl
 from conformance.errors import ConformanceError
 from conformance.ledger import EXCHANGES_PER_RULE, RuleResult
-from conformance.model import Exchange, Finding
+from conformance.model import Exchange, Finding, Part
 from conformance.provenance import versions
 from conformance.redact import Redactor
 from conformance.rules import Level, Rule
@@ -238,10 +239,17 @@ def exchange_dict(exchange: Exchange) -> dict[str, Any]:
     req: dict[str, Any] = {
         "method": request.method,
         "url": request.url,
+        "query": request.raw_query,
         "headers": dict(request.headers),
     }
     if request.body:
         req["body"] = _excerpt_bytes(request.body)
+        try:
+            request.body.decode("utf-8")
+        except UnicodeDecodeError:  # the excerpt lost bytes: the whole body, as sent
+            req["body_base64"] = base64.b64encode(request.body).decode("ascii")
+    if request.parts is not None:
+        req["parts"] = [part_dict(part) for part in request.parts]
     response = exchange.response
     resp: dict[str, Any] | None = None
     if response is not None:
@@ -261,6 +269,21 @@ def exchange_dict(exchange: Exchange) -> dict[str, Any]:
     }
     if exchange.error:
         out["error"] = exchange.error
+    return out
+
+
+def part_dict(part: Part) -> dict[str, Any]:
+    """One multipart part whole: its text, or its bytes as base64 when they are not text."""
+    out: dict[str, Any] = {"name": part.name, "size": len(part.data)}
+    if part.filename is not None:
+        out["filename"] = part.filename
+    if part.content_type is not None:
+        out["content_type"] = part.content_type
+    text = part.text
+    if text is not None:
+        out["text"] = text
+    else:
+        out["base64"] = base64.b64encode(part.data).decode("ascii")
     return out
 
 

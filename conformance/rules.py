@@ -405,7 +405,8 @@ CATALOGUE: tuple[Rule, ...] = (
         "the provider keeps accepting connections for the whole run",
         "A provider that one request can bring down drops every conversation of every user.",
         "common sense",
-        hint="Find the request just before the outage (curl line) and make the server survive it.",
+        hint="The finding names the request that broke the connection (curl line, which sends "
+        "it again): make the server survive it.",
     ),
     Rule(
         "robustness.response-size",

@@ -284,6 +284,8 @@ def _run(
     finally:
         client.close()
     ledger.fallback_reason = _unexercised_reason(client)
+    dead = liveness.finish()  # after every worker's last exchange: the first to break
+    ledger.record(dead, [])  # the HAR attaches it to its entry when it closes
     if client.down is None and recorder.count and "robustness.provider-alive" in selected:
         ledger.record([], ["robustness.provider-alive"])
     _judge_capability(target, session, ledger)

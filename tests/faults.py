@@ -722,8 +722,9 @@ def _trace_in_not_found(environ, status, headers, body):
 
 class DiesOn:
     """A provider whose process dies on one request (as a Node provider does on an unhandled
-    exception): it answers that request, then accepts no connection, and the connections it
-    had open break."""
+    exception): that request's connection breaks without an answer, the port refuses every
+    new connection at once, and a request on a connection it had open is cut a moment later
+    (the process going down), so the killer is always the first connection to break."""
 
     def __init__(self, predicate: Callable[[dict], bool]) -> None:
         self.predicate = predicate
@@ -737,15 +738,25 @@ class DiesOn:
         import socket
         import threading
 
-        def middleware(environ: dict, start_response: Callable) -> Iterable[bytes]:
-            if self.dead:  # a kept-alive connection of the dead process: cut it
-                sock = environ.get("werkzeug.socket")
-                if sock is not None:
+        def cut(environ: dict) -> list[bytes]:
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
                     sock.shutdown(socket.SHUT_RDWR)
-                return []
+                except OSError:
+                    pass
+            return []
+
+        def middleware(environ: dict, start_response: Callable) -> Iterable[bytes]:
+            if self.dead:  # a kept-alive connection of the dying process
+                time.sleep(0.2)
+                return cut(environ)
             if self.predicate(environ) and self.server is not None:
+                self.server._server.socket.shutdown(socket.SHUT_RDWR)  # no new connection
+                cut(environ)  # the killer's connection breaks first, without an answer
                 self.dead = True
                 threading.Thread(target=self.server.stop, daemon=True).start()
+                return []
             return app(environ, start_response)
 
         return middleware

@@ -211,8 +211,9 @@ def test_multipart_reaches_the_provider_and_curl_replays_it(provider) -> None:
     assert b'name="message"' in bodies[0] and b"hi there" in bodies[0]
     assert b'filename="a.txt"' in bodies[0]
     command = curl(exchange)
-    assert "-X POST" in command and "-F 'message=hi there'" in command
-    assert "-F files=@a.txt" in command
+    assert "--form-string 'message=hi there'" in command
+    assert command.startswith("printf %s hello | curl ")  # the file's bytes, no file on disk
+    assert "-F 'files=@-;filename=a.txt;type=text/plain'" in command
 
 
 def test_rate_cap_paces_requests(provider) -> None:
@@ -238,3 +239,41 @@ def test_recorder_counts_everything_and_keeps_nothing() -> None:
         recorder.add(exchange)
     assert recorder.count == 10 and heard == sent
     assert not hasattr(recorder, "exchanges")
+
+
+def test_a_broken_connection_is_marked_with_when_it_broke(provider) -> None:
+    """robustness.provider-alive tells the killer (broke) from the refused that follow."""
+    import socket
+
+    def cut(h: BaseHTTPRequestHandler):
+        h.connection.shutdown(socket.SHUT_RDWR)  # no answer at all
+        raise ConnectionAbortedError
+
+    base = provider(cut)
+    client = client_for(base)
+    broke = client.send("getConversations", {"providerChannelId": "ch"})
+    assert broke.response is None and broke.error.startswith("connection")
+    assert broke.context["connection"] == "broke"
+    assert broke.context["sent_at"] <= broke.context["broke_at"]
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    refused = client_for(closed).send("getConversations", {"providerChannelId": "ch"})
+    assert refused.context["connection"] == "refused" and "broke_at" not in refused.context
+    # a context copied from a broken exchange (a re-send) says nothing of the new sending
+    fine = client_for(provider(lambda h: json_reply(200, {"success": True, "data": []})))
+    again = fine.send("getConversations", {"providerChannelId": "ch"}, context=broke.context)
+    assert again.response is not None and "connection" not in again.context
+    assert "broke_at" not in again.context and again.context["sent_at"] > broke.context["sent_at"]
+
+
+def test_only_a_lost_connection_counts_as_broken() -> None:
+    """A request that never went out as such (a bad URL) did not break a connection."""
+    import requests
+
+    from conformance.client import _lost
+
+    assert _lost({}, requests.exceptions.InvalidURL("bad"))["connection"] == "failed"
+    for lost in (requests.exceptions.ChunkedEncodingError("cut"), ConnectionResetError()):
+        marks = _lost({"step": "s"}, lost)
+        assert marks["connection"] == "broke" and marks["step"] == "s" and "broke_at" in marks

@@ -184,6 +184,7 @@ REJUDGED = [
     "manifest without postMessage",  # manifest lint
     "avatars flagged but no getSenderById",  # capability, from the data seen
     "empty pages with a cursor forever",  # 429 retries inside a walk
+    "dies on a group post",  # the killer named again from the HAR (broken connections)
 ]
 
 

@@ -101,3 +101,37 @@ def refusal(
             exchange,
         )
     ]
+
+
+def request_summary(exchange: Exchange) -> str:
+    """One line naming a request by its content: method, URL with its query, and for a
+    multipart post every field's value and every file part (name, type, size).
+
+    The content is what tells a vendor which request it was (a field, a query value), so
+    the URL comes whole; a long field value shows its start and says how much is left out
+    (the finding's request holds it whole), so nothing is cut without saying so.
+    """
+    request = exchange.request
+    line = f"{request.method} {request.url}"
+    parts = request.parts
+    if parts is not None:
+        shown = []
+        for part in parts:
+            text = part.text
+            if part.filename is not None or text is None:
+                what = part.content_type or "no type"
+                shown.append(
+                    f"{part.name}=<file {part.filename!r}, {what}, {len(part.data)} bytes>"
+                )
+            elif len(text) > FIELD_SHOWN:
+                more = len(text) - FIELD_SHOWN
+                shown.append(f"{part.name}={text[:FIELD_SHOWN]!r}… ({more} more characters)")
+            else:
+                shown.append(f"{part.name}={text!r}")
+        line += " with form " + (", ".join(shown) if shown else "(no fields)")
+    elif request.body:
+        line += f" with a {len(request.body)}-byte body"
+    return line
+
+
+FIELD_SHOWN = 80  # characters of a form value a one-line summary shows

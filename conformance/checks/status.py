@@ -4,10 +4,10 @@ the timeout and the body cap, valid credentials never refused, a provider that s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from conformance.checks.context import CheckContext
-from conformance.checks.evidence import describe, error_code
+from conformance.checks.evidence import describe, error_code, request_summary
 from conformance.contract import DOCUMENTED_STATUSES
 from conformance.model import Exchange, Finding
 
@@ -139,36 +139,90 @@ def check_invalid_input(exchange: Exchange, ctx: CheckContext) -> list[Finding] 
 
 @dataclass
 class Liveness:
-    """robustness.provider-alive, as a fold over the run's exchanges in the order sent.
+    """robustness.provider-alive, as a fold over the run's exchanges in the order recorded.
 
-    The client marks the request that found the provider's port closed
-    (`context["provider_down"]`); the request answered just before it is the probable
-    cause, so that is the one the finding shows, with its curl line.
+    The client marks each connection that broke without an answer (`connection: broke`,
+    with `broke_at`) and the request that found the provider's port closed
+    (`provider_down`). The suspect is the first connection to break that the provider did
+    not outlive (no request sent after it was answered), across all workers: a crashing
+    provider breaks the request that killed it, while the requests refused afterwards and
+    the harmless ones answered before only show that it is gone. Only when nothing broke
+    (it died between requests) is the last request answered the probable cause.
+    The finding is known once the run is over (`finish`): other workers' requests that
+    broke at the same time are still being recorded when the provider is found down.
     """
 
     previous: Exchange | None = None
-    reported: bool = False
+    broken: list[Exchange] = field(default_factory=list)
+    down: Exchange | None = None
+    # When the latest request that got an answer was sent (another worker's answer may be
+    # recorded before a break it outlived: the broken thread first checks the port).
+    answered_sent: float = float("-inf")
 
     def observe(self, exchange: Exchange) -> list[Finding]:
-        if exchange.context.get("provider_down") and not self.reported:
-            self.reported = True
-            return [liveness_finding(self.previous, exchange)]
+        context = exchange.context
         if exchange.response is not None:
             self.previous = exchange
+            sent = _moment(context.get("sent_at"))
+            if sent is not None:  # the provider answered after these broke: not the killer
+                self.answered_sent = max(self.answered_sent, sent)
+                self.broken = [b for b in self.broken if not _broke_before(b, sent)]
+        elif context.get("connection") == "broke" and not _broke_before(
+            exchange, self.answered_sent
+        ):
+            self.broken.append(exchange)
+        if context.get("provider_down") and self.down is None:
+            self.down = exchange
         return []
 
+    def finish(self) -> list[Finding]:
+        """The run's robustness.provider-alive finding (none while the provider was up)."""
+        if self.down is None:
+            return []
+        return [liveness_finding(self.down, self.broken, self.previous)]
 
-def liveness_finding(previous: Exchange | None, failed: Exchange) -> Finding:
-    cause = (
-        f"after {previous.request.method} {previous.request.url[:200]} "
-        f"({describe(previous)}), the probable cause"
-        if previous is not None
-        else "before answering any request"
-    )
+
+def _moment(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _broke_before(exchange: Exchange, moment: float) -> bool:
+    broke = _moment(exchange.context.get("broke_at"))
+    return broke is not None and broke < moment
+
+
+def liveness_finding(
+    down: Exchange, broken: list[Exchange], previous: Exchange | None = None
+) -> Finding:
+    """The finding that names what killed the provider, in its first words."""
+    if broken:
+        first, *others = sorted(broken, key=lambda b: _moment(b.context.get("broke_at")) or 0.0)
+        also = (
+            f"; also broken in flight: {'; '.join(request_summary(o) for o in others[:5])}"
+            + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            if others
+            else ""
+        )
+        return Finding(
+            "robustness.provider-alive",
+            f"the provider died on {request_summary(first)}: the connection broke without "
+            f"an answer ({first.error}) and no connection was accepted after{also}",
+            first.operation,
+            first,
+        )
+    if previous is not None:
+        return Finding(
+            "robustness.provider-alive",
+            f"the provider stopped accepting connections after {request_summary(previous)} "
+            f"({describe(previous)}), the probable cause (no connection broke); the next "
+            f"request ({down.operation}) got {down.error}",
+            previous.operation,
+            previous,
+        )
     return Finding(
         "robustness.provider-alive",
-        f"the provider stopped accepting connections {cause}; the next request "
-        f"({failed.operation}) got {failed.error}",
-        previous.operation if previous is not None else failed.operation,
-        previous if previous is not None else failed,
+        f"the provider stopped accepting connections before answering any request; "
+        f"the next request ({down.operation}) got {down.error}",
+        down.operation,
+        down,
     )

@@ -121,13 +121,101 @@ def test_invalid_input(ctx) -> None:
     assert status.check_invalid_input(exchange(429, error_body(), context=sent), ctx) is None
 
 
-def test_liveness_names_the_request_before_the_provider_went_away() -> None:
+def _at(ex, url: str, **context):
+    """An exchange with its own URL (the content that tells requests apart) and timings."""
+    from dataclasses import replace
+
+    return replace(ex, request=replace(ex.request, url=url), context={**ex.context, **context})
+
+
+def _broke(url: str, sent: float, broke: float, **more):
+    gone = exchange(no_response=True, error="connection: ConnectionError: reset by peer")
+    return _at(gone, url, sent_at=sent, connection="broke", broke_at=broke, **more)
+
+
+def _refused(url: str, sent: float):
+    gone = exchange(no_response=True, error="connection: refused")
+    return _at(gone, url, sent_at=sent, connection="refused", provider_down=True)
+
+
+def test_liveness_names_the_first_connection_to_break_not_the_last_answered() -> None:
+    watch = status.Liveness()
+    answered = _at(exchange(200, {"success": True, "data": []}), "http://p/harmless", sent_at=1)
+    other = _broke("http://p/other-worker?limit=2", sent=1.5, broke=2.2, provider_down=True)
+    killer = _broke("http://p/killer?limit=0", sent=1.6, broke=2.0)
+    late_answer = _at(exchange(200, {"success": True}), "http://p/in-flight", sent_at=1.7)
+    # recorded out of order: the other worker's break is heard first
+    for seen in (answered, other, late_answer, killer, _refused("http://p/after", 3)):
+        assert watch.observe(seen) == []
+    (finding,) = watch.finish()
+    assert finding.rule == "robustness.provider-alive" and finding.exchange is killer
+    assert finding.message.startswith("the provider died on GET http://p/killer?limit=0")
+    assert "broke without an answer (connection: ConnectionError: reset by peer)" in finding.message
+    assert "also broken in flight: GET http://p/other-worker?limit=2" in finding.message
+    assert "harmless" not in finding.message and "in-flight" not in finding.message
+
+
+def test_liveness_does_not_blame_a_break_the_provider_outlived() -> None:
+    """A proxy that drops one connection is not a crash: a request sent after it was answered."""
+    watch = status.Liveness()
+    dropped = _broke("http://p/dropped", sent=1, broke=1.1)
+    later = _at(exchange(200, {"success": True}), "http://p/answered-later", sent_at=2)
+    killer = _broke("http://p/killer", sent=3, broke=3.1, provider_down=True)
+    for seen in (dropped, later, killer):
+        watch.observe(seen)
+    (finding,) = watch.finish()
+    assert finding.exchange is killer and "dropped" not in finding.message
+    # the same, heard in the other order (the dropped one's thread was checking the port)
+    watch = status.Liveness()
+    for seen in (later, dropped, killer):
+        watch.observe(seen)
+    (finding,) = watch.finish()
+    assert finding.exchange is killer and "dropped" not in finding.message
+
+
+def test_liveness_without_a_broken_connection_names_the_last_answered() -> None:
     watch = status.Liveness()
     first = exchange(200, {"success": True, "data": []})
-    killer = exchange(200, {"success": True, "data": {"id": "m1"}}, operation="postMessage")
+    last = _at(exchange(200, {"success": True, "data": {"id": "m1"}}), "http://p/last")
     gone = exchange(no_response=True, error="connection: refused", context={"provider_down": True})
-    assert watch.observe(first) == [] and watch.observe(killer) == []
-    (finding,) = watch.observe(gone)
-    assert finding.rule == "robustness.provider-alive" and finding.exchange is killer
-    assert "the probable cause" in finding.message and "connection: refused" in finding.message
-    assert watch.observe(gone) == []  # reported once
+    for seen in (first, last, gone):
+        assert watch.observe(seen) == []
+    (finding,) = watch.finish()
+    assert finding.exchange is last
+    assert "after GET http://p/last (200), the probable cause" in finding.message
+    assert "connection: refused" in finding.message
+
+
+def test_liveness_is_silent_while_the_provider_is_up() -> None:
+    watch = status.Liveness()
+    watch.observe(_broke("http://p/dropped", sent=1, broke=1.1))  # listening still: not down
+    assert watch.finish() == []
+
+
+def test_the_killer_is_named_by_its_fields_and_file_parts() -> None:
+    """A post is told apart by what it carried: every field's value, every file part."""
+    from dataclasses import replace
+
+    import requests
+
+    from conformance.checks.evidence import FIELD_SHOWN, request_summary
+    from conformance.model import RecordedRequest
+
+    long = "x" * (FIELD_SHOWN + 7)
+    sent = requests.Request(
+        "POST",
+        "http://p/c/main/messages",
+        files=[
+            ("recipientIds", (None, "a,b")),
+            ("message", (None, long)),
+            ("files", ("pic.png", b"\x89PNG\x00", "image/png")),
+        ],
+    ).prepare()
+    request = RecordedRequest("POST", sent.url, dict(sent.headers), sent.body)
+    post = replace(exchange(no_response=True, error="connection: reset"), request=request)
+    line = request_summary(post)
+    assert line.startswith("POST http://p/c/main/messages with form recipientIds='a,b', ")
+    assert f"message='{'x' * FIELD_SHOWN}'… (7 more characters)" in line
+    assert "files=<file 'pic.png', image/png, 5 bytes>" in line
+    finding = status.liveness_finding(post, [_at(post, sent.url, broke_at=1.0)])
+    assert "recipientIds='a,b'" in finding.message and "\n" not in finding.message
