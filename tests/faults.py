@@ -938,6 +938,108 @@ FAULTS += [
 ]
 
 
+# -- what only real providers showed (issue 21) ---------------------------------------------
+def _is_get(environ: dict, fragment: str) -> bool:
+    return fragment in path(environ) and environ["REQUEST_METHOD"] == "GET"
+
+
+def _by_id_invents_texts(environ, status, headers, body):
+    """getConversationById renders each message's text again (the playground's habit)."""
+    if is_by_id(environ) and status == 200:
+        for message in body["data"]["messages"]:
+            message["message"] = f"{message['message']} (rendered again)"
+    return status, headers, body
+
+
+def _by_id_swaps_roles(environ, status, headers, body):
+    """getConversationById shows the agent as the end_user and the contact as the source."""
+    if is_by_id(environ) and status == 200:
+        for participant in body["data"]["participants"]:
+            role = participant["role"]
+            participant["role"] = "end_user" if role == "source_user" else "source_user"
+    return status, headers, body
+
+
+def _message_from_outsider(environ, status, headers, body):
+    """getMessageById names a sender who is no participant of the conversation."""
+    if _is_get(environ, "/messages/") and status == 200:
+        body["sender_id"] = "someone-else"
+    return status, headers, body
+
+
+def _message_other_text(environ, status, headers, body):
+    if _is_get(environ, "/messages/") and status == 200:
+        body["message"] = "a text the conversation never showed"
+    return status, headers, body
+
+
+def _without_avatar_flags(body: Any) -> None:
+    """Participants that carry no fetch_avatar/avatar_expires (both are optional)."""
+    for conversation in conversations_of(body):
+        for participant in conversation["participants"]:
+            participant.pop("fetch_avatar", None)
+            participant.pop("avatar_expires", None)
+
+
+def _sender_without_avatar_url(environ, status, headers, body):
+    """The bridge: no avatar flags anywhere, and getSenderById leaves out avatar_url."""
+    _without_avatar_flags(body)
+    if _is_get(environ, "/senders/") and status == 200:
+        body["data"].pop("avatar_url", None)
+    return status, headers, body
+
+
+def _sender_other_id_unflagged(environ, status, headers, body):
+    _without_avatar_flags(body)
+    return _sender_other_id(environ, status, headers, body)
+
+
+FAULTS += [
+    Fault(
+        "by-id view invents message texts",
+        "consistency.conversation-by-id",
+        rewrite(_by_id_invents_texts),
+        clause="messages in both views: the same sender_id, text and created_at",
+    ),
+    Fault(
+        "by-id view swaps participant roles",
+        "consistency.conversation-by-id",
+        rewrite(_by_id_swaps_roles),
+        clause="both views: the same participants (ids, roles)",
+    ),
+    Fault(
+        "message by id from a sender outside the conversation",
+        "consistency.message-by-id",
+        rewrite(_message_from_outsider),
+        clause="sender_id is a participant of its conversation",
+    ),
+    Fault(
+        "message by id with another text",
+        "consistency.message-by-id",
+        rewrite(_message_other_text),
+        clause="the same text as the conversation shows",
+    ),
+    Fault(
+        "no avatar flags, getSenderById without avatar_url",
+        "response.schema",
+        rewrite(_sender_without_avatar_url),
+        clause="getSenderById is read without avatar flags (judged by its schema)",
+    ),
+    Fault(
+        "no avatar flags, sender by id returns another",
+        "consistency.sender-by-id",
+        rewrite(_sender_other_id_unflagged),
+        clause="without avatar flags, a known participant is still read",
+    ),
+    Fault(
+        "manifest with an unknown top-level key",
+        "manifest.unknown-endpoint",
+        manifest_edit=lambda m: m.__setitem__("provider_type", "whatsapp"),
+        clause="no top-level keys beyond version and endpoints",
+    ),
+]
+
+
 # The clause each earlier mutant breaks (kept beside the list rather than in every call).
 _CLAUSES = {
     "404 code MISSING": "the code for 404 is NOT_FOUND",
