@@ -22,6 +22,7 @@ from conformance.checks.evidence import (
     status_of,
     unanswered,
 )
+from conformance.checks.midwalk import judge_mid_walk
 from conformance.checks.text import excerpt
 from conformance.checks.walks import judge_conversation_walks, judge_message_paging
 from conformance.model import Exchange, Finding
@@ -171,6 +172,7 @@ def judge_reads(exchanges: Sequence[Exchange]) -> StepResult:
 JUDGES: dict[str, StepJudge] = {
     "conversation-walks": judge_conversation_walks,
     "message-paging": judge_message_paging,
+    "mid-walk": judge_mid_walk,
     "lookups": judge_lookups,
     "refusals": judge_refusals,
     "posts": judge_posts,

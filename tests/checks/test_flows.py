@@ -30,6 +30,7 @@ def test_every_step_a_scenario_tags_has_a_judge() -> None:
     assert set(JUDGES) >= {
         "conversation-walks",
         "message-paging",
+        "mid-walk",
         "lookups",
         "refusals",
         "posts",
