@@ -88,10 +88,10 @@ def _judge_walk(
     during = read(label, pages)
     if during is None:
         return None  # cut short by a 429 or a lost answer, or a broken first page
+    if len(during.pages) < 2 and during.broken is None:
+        return f"the {name} ended on its first page: no page came after a post to judge"
     if not posts:
         return None  # the post was refused by the policy or never answered
-    if len(during.pages) < 2 and during.broken is None:
-        return f"the {name} ended on its first page: no page came after the post to judge"
     name += " and a message posted after page 1"
     post = posts[0]
     if unanswered(post):

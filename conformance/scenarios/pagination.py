@@ -172,12 +172,25 @@ def mid_walk(session: Session, rules: frozenset[str]) -> None:
             session.conclude(MID_WALK, evidence)
 
 
-def _around_a_post(session: Session, probe: str, walks: list[Iterator[Exchange]]) -> list[Exchange]:
+def _list_cursor(exchange: Exchange) -> str | None:
+    return next_cursor(additional_of(exchange).get("after"))
+
+
+def _messages_cursor(exchange: Exchange) -> str | None:
+    return next_cursor((data_of(exchange) or {}).get("next_messages_cursor"))
+
+
+def _around_a_post(
+    session: Session, probe: str, walks: list[Iterator[Exchange]], cursor_of: Any
+) -> list[Exchange]:
     """The first page of every walk, one post to the sandbox conversation, then the rest of
-    every walk: the message arrives while each walk is in progress."""
+    every walk: the message arrives while each walk is in progress. No post (no write) when
+    no first page has a next page to read."""
     sandbox = session.profile.sandbox
     assert sandbox is not None
     evidence = [page for walk in walks for page in itertools.islice(walk, 1)]
+    if not any(status_of(page) == 200 and cursor_of(page) for page in evidence):
+        return evidence  # the judge says why: each walk ended on its first page
     form = {
         "conversationId": sandbox.conversation,
         "senderId": sandbox.sender,
@@ -214,7 +227,7 @@ def _conversations_mid_walk(session: Session) -> list[Exchange]:
             None,
             query,
             context,
-            lambda e: next_cursor(additional_of(e).get("after")),
+            _list_cursor,
             lambda e: data_of(e) or [],
             budget,
         )
@@ -230,7 +243,7 @@ def _conversations_mid_walk(session: Session) -> list[Exchange]:
         walk("during", limit, min(-(-len(order) // limit) + EMPTY_PAGE_BUDGET + 2, PAGE_BUDGET))
         for limit in limits or [7]
     ]
-    during = _around_a_post(session, "conversations", walks)
+    during = _around_a_post(session, "conversations", walks, _list_cursor)
     return before + during + list(walk("after", None, PAGE_BUDGET))
 
 
@@ -250,7 +263,7 @@ def _messages_mid_walk(session: Session) -> tuple[list[Exchange], str | None]:
             {"sourceConversationId": cid},
             {"messages_limit": limit},
             context,
-            lambda e: next_cursor((data_of(e) or {}).get("next_messages_cursor")),
+            _messages_cursor,
             lambda e: dicts((data_of(e) or {}).get("messages")),
             budget,
         )
@@ -264,5 +277,5 @@ def _messages_mid_walk(session: Session) -> tuple[list[Exchange], str | None]:
         return [], f"the sandbox conversation {cid!r} has fewer than 2 messages to page"
     limit = min(max(1 if count == 2 else 2, -(-count // MID_WALK_PAGES)), 1000)
     budget = min(-(-(count + 1) // limit) + EMPTY_PAGE_BUDGET + 2, PAGE_BUDGET)
-    during = _around_a_post(session, "messages", [walk("during", limit, budget)])
+    during = _around_a_post(session, "messages", [walk("during", limit, budget)], _messages_cursor)
     return before + during + list(walk("after", 30, PAGE_BUDGET)), None

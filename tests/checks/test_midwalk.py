@@ -120,9 +120,14 @@ def test_a_refused_post_leaves_the_clause_unjudged_with_the_reason() -> None:
 
 
 def test_a_walk_that_ended_on_its_first_page_is_not_judged() -> None:
-    result = judge_step(STEP, list_probe([conversations("during", BEFORE, None, "7")]))
-    assert result[CURSOR_WALK] == (
-        "the walk with conversations_limit=7 ended on its first page: no page came after the "
+    """The scenario then makes no post; the reason says why the clause was not judged."""
+    evidence = [
+        conversations("before", BEFORE, None, "default"),
+        conversations("during", BEFORE, None, "7"),
+        conversations("after", BEFORE, None, "default"),
+    ]
+    assert judge_step(STEP, evidence)[CURSOR_WALK] == (
+        "the walk with conversations_limit=7 ended on its first page: no page came after a "
         "post to judge"
     )
 
