@@ -143,6 +143,8 @@ def messages(session: Session) -> None:
 MID_WALK_TEXT = "messaging-conformance: a message that arrives in the middle of a walk"
 MID_WALK_CLAUSE = "a message posted while a walk is in progress"
 MID_WALK_PAGES = 50  # pages the walk during the post aims at, however long the conversation
+MID_WALK_LIST_PAGES = 200  # at most this many pages for a list walk during the post
+MAX_LIMIT = 1000  # the largest conversations_limit / messages_limit the contract allows
 
 
 def mid_walk(session: Session, rules: frozenset[str]) -> None:
@@ -206,6 +208,20 @@ def _around_a_post(
     return evidence
 
 
+def mid_walk_limits(listed: int, place: int | None) -> list[int]:
+    """The conversations_limit of each list walk around the post, for a list of `listed`
+    conversations with the sandbox at index `place` (None: not listed): one whose first
+    page ends before the sandbox, one whose first page holds it; small pages, but never so
+    many that a large inbox's walk outlasts its budget, and each with a second page."""
+    least = min(max(1, -(-listed // MID_WALK_LIST_PAGES)), MAX_LIMIT)
+    if place is None:
+        wanted = [max(least, 7)]
+    else:
+        stops_before = max(least, min(place, 7))
+        wanted = [max(least, place + 1)] + ([stops_before] if stops_before <= place else [])
+    return sorted({n for n in wanted if n < listed and n <= MAX_LIMIT})
+
+
 def _conversations_mid_walk(session: Session) -> list[Exchange]:
     """The list at the default limit; walks at small limits around one post; the list again.
 
@@ -234,14 +250,10 @@ def _conversations_mid_walk(session: Session) -> list[Exchange]:
 
     before = list(walk("before", None, PAGE_BUDGET))
     order = [str(c.get("id")) for page in before for c in dicts(data_of(page))]
-    if sandbox.conversation in order:
-        place = order.index(sandbox.conversation)
-        limits = sorted({n for n in (min(place, 7), place + 1) if 0 < n < min(len(order), 1001)})
-    else:
-        limits = []
+    place = order.index(sandbox.conversation) if sandbox.conversation in order else None
     walks = [
         walk("during", limit, min(-(-len(order) // limit) + EMPTY_PAGE_BUDGET + 2, PAGE_BUDGET))
-        for limit in limits or [7]
+        for limit in mid_walk_limits(len(order), place)
     ]
     during = _around_a_post(session, "conversations", walks, _list_cursor)
     return before + during + list(walk("after", None, PAGE_BUDGET))
@@ -275,7 +287,7 @@ def _messages_mid_walk(session: Session) -> tuple[list[Exchange], str | None]:
     count = sum(len(dicts((data_of(p) or {}).get("messages"))) for p in before)
     if count < 2:
         return [], f"the sandbox conversation {cid!r} has fewer than 2 messages to page"
-    limit = min(max(1 if count == 2 else 2, -(-count // MID_WALK_PAGES)), 1000)
+    limit = min(max(1 if count == 2 else 2, -(-count // MID_WALK_PAGES)), MAX_LIMIT)
     budget = min(-(-(count + 1) // limit) + EMPTY_PAGE_BUDGET + 2, PAGE_BUDGET)
     during = _around_a_post(session, "messages", [walk("during", limit, budget)], _messages_cursor)
     return before + during + list(walk("after", 30, PAGE_BUDGET)), None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from conformance.checks.flows import judge_step
 from conformance.checks.midwalk import STEP
+from conformance.scenarios.pagination import mid_walk_limits
 from tests.checks.conftest import error_body, exchange
 
 CURSOR_WALK, MESSAGES_CURSOR = "pagination.cursor-walk", "pagination.messages-cursor"
@@ -188,3 +189,19 @@ def test_a_walk_cut_by_a_429_is_not_judged() -> None:
     )
     during = [messages("during", ["m4", "m3"], "k", "2"), cut]
     assert judge_step(STEP, message_probe(during)) == {MESSAGES_CURSOR: None}
+
+
+def test_list_walk_limits_put_the_sandbox_after_and_on_the_first_page() -> None:
+    assert mid_walk_limits(48, 2) == [2, 3]  # [a, b] | c...  and  [a, b, c] | d...
+    assert mid_walk_limits(48, 20) == [7, 21]
+    assert mid_walk_limits(48, 0) == [1]  # on top: no first page can stop before it
+    assert mid_walk_limits(48, 47) == [7]  # last: no first page holding it has a next one
+    assert mid_walk_limits(48, None) == [7]
+    assert mid_walk_limits(1, 0) == []  # one conversation: no walk has a second page
+
+
+def test_list_walk_limits_keep_a_large_inbox_within_the_page_budget() -> None:
+    # 30,000 conversations: at least 150 a page (200 pages), whatever the sandbox's place
+    assert mid_walk_limits(30_000, 3) == [150]
+    assert mid_walk_limits(30_000, 400) == [150, 401]
+    assert mid_walk_limits(300_000, 5000) == [1000]  # the largest limit the contract allows
