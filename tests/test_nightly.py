@@ -184,6 +184,9 @@ REJUDGED = [
     "manifest without postMessage",  # manifest lint
     "avatars flagged but no getSenderById",  # capability, from the data seen
     "empty pages with a cursor forever",  # 429 retries inside a walk
+    "by-id view invents message texts",  # lookups judged against the list's copy
+    "message cursors are offsets",  # a walk around a post (mid-walk)
+    "list by oldest activity, offset cursors",  # two list walks around one post
 ]
 
 
