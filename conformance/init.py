@@ -38,7 +38,8 @@ channel: {channel}
 # Where postMessage may write: a conversation of that channel kept for testing, who speaks
 # in it (the source_user) and to whom (the end_user). Without it, post rules are SKIPPED.
 # The sandbox RECEIVES TEST MESSAGES: 2 valid posts (one with a file) per run, plus invalid
-# and group attempts and generated posts. Name a conversation with a test contact only.
+# and group attempts, generated posts and 2 posts made in the middle of cursor walks. Name a
+# conversation with a test contact only.
 {sandbox}
 
 # The only channel deleteChannelById may delete. Without it, delete.channel is SKIPPED.

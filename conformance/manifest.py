@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from conformance.checks.text import excerpt
 from conformance.contract import (
     ENDPOINT_VARIABLES,
     MANIFEST_VERSION,
@@ -30,6 +31,8 @@ from conformance.model import Finding
 OPTIONAL_VARIABLES: dict[str, frozenset[str]] = {
     "getMessageById": frozenset({"sourceConversationId"}),
 }
+# The manifest's only top-level keys: anything else is read by no one.
+TOP_LEVEL_KEYS = ("version", "endpoints")
 _VARIABLE = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _MAX_MANIFEST_BYTES = 1 << 20
 
@@ -193,6 +196,16 @@ def lint(manifest: Manifest) -> list[Finding]:
                 f"version is {raw.get('version')!r}; expected {MANIFEST_VERSION!r}",
             )
         )
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            # A key Pipedrive does not read is a key the vendor believes does something.
+            findings.append(
+                Finding(
+                    "manifest.unknown-endpoint",
+                    f"unknown top-level manifest key {excerpt(key, 60)}: only "
+                    f"{' and '.join(repr(k) for k in TOP_LEVEL_KEYS)} are read",
+                )
+            )
     endpoints = raw.get("endpoints")
     if not isinstance(endpoints, dict):
         findings.append(Finding("manifest.schema", "endpoints is missing or not an object"))

@@ -32,6 +32,8 @@ MANIFEST_RULES = frozenset(
 )
 # Judged on every exchange, whichever step sent it: discovery and fuzzing serve them.
 EXCHANGE_RULES = frozenset(EXCHANGE_CHECKS) | {"robustness.provider-alive"}
+# Walks with a post to the sandbox between two pages: writes, so only with a sandbox.
+MID_WALK_RULES = frozenset({"pagination.cursor-walk", "pagination.messages-cursor"})
 POST_RULES = frozenset(
     {"post.accepts-multipart", "post.invalid-body", "participants.group-post-rejected"}
 )
@@ -109,6 +111,18 @@ def make_plan(
             ),
         )
     )
+    # The two cursor rules' "a message arrives mid-walk" clause: one post per selected rule.
+    mid_walk_rules = MID_WALK_RULES & selected
+    mid_walk_posts = tuple(
+        Write(
+            w.method,
+            w.operation,
+            w.target,
+            "one text message in the middle of a walk, per cursor rule (up to two)",
+        )
+        for w in sandbox_posts
+        if mid_walk_rules
+    )
     delete = (
         ()
         if profile.disposable_channel is None or not has("deleteChannelById")
@@ -129,6 +143,12 @@ def make_plan(
             lambda s: (pagination.conversations(s), consistency.plain_reads(s)),
         ),
         Step("message walks", frozenset({"pagination.messages-cursor"}), pagination.messages),
+        Step(
+            "walks with a message arriving mid-walk",
+            MID_WALK_RULES,
+            lambda s: pagination.mid_walk(s, mid_walk_rules),
+            mid_walk_posts,
+        ),
         Step(
             "consistency",
             frozenset(

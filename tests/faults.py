@@ -7,6 +7,7 @@ so the reference's own code path stays clean. Each names the rule it must trip.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import re
 import time
@@ -186,9 +187,14 @@ def _delete_ok(environ, status, headers, body):
 
 
 def _local_created_at(environ, status, headers, body):
+    """The same moments in local time (+02:00): legal RFC 3339, but not UTC."""
+    from datetime import datetime, timedelta, timezone
+
+    local = timezone(timedelta(hours=2))
     for conversation in conversations_of(body):
         for message in conversation.get("messages", []):
-            message["created_at"] = message["created_at"].replace(".000Z", "+02:00")
+            moment = datetime.fromisoformat(message["created_at"].replace("Z", "+00:00"))
+            message["created_at"] = moment.astimezone(local).isoformat(timespec="seconds")
     return status, headers, body
 
 
@@ -360,12 +366,16 @@ def _same_ids(env, body):
         conversation["participants"][1]["id"] = conversation["participants"][0]["id"]
         for message in conversation.get("messages", []):
             message["sender_id"] = conversation["participants"][0]["id"]
+    if "/messages/" in path(env) and isinstance(body, dict) and "sender_id" in body:
+        body["sender_id"] = "agent-1"  # getMessageById says what the conversation says
 
 
-def _ghost_sender(env, body):
-    for conversation in conversations_of(body):
-        for message in conversation.get("messages", [])[:1]:
-            message["sender_id"] = "ghost-sender"
+def _ghost_senders(app: Wsgi) -> Wsgi:
+    """The provider's data: the newest message of every conversation from a sender who is no
+    participant (every view shows it: the list, by id, getMessageById)."""
+    for conversation in app.extensions["reference_state"].channels["ref-main"]["conversations"]:
+        conversation["messages"][0]["sender_id"] = "ghost-sender"
+    return app
 
 
 def _enum_outside(env, body):
@@ -559,7 +569,7 @@ FAULTS += [
     Fault(
         "unknown sender_id",
         "participants.sender-known",
-        _only(lambda e, s, b: s == 200, _ghost_sender),
+        _ghost_senders,
     ),
     Fault(
         "enum value outside the spec",
@@ -862,21 +872,25 @@ FAULTS += [
 
 
 # -- further clauses ----------------------------------------------------------------------
-def _overlapping_message_pages(environ: dict) -> None:
+def _overlapping_message_pages(app: Wsgi) -> Wsgi:
     """Each messages cursor points one message back: pages overlap by one message."""
-    from conformance.reference.state import InvalidCursor, decode_cursor, encode_cursor
+    from conformance.reference.state import decode_cursor, encode_cursor
 
-    query = environ.get("QUERY_STRING", "")
-    found = re.search(r"after=([^&]+)", query)
-    conversation = re.search(r"/conversations/([^/]+)$", path(environ))
-    if not (found and conversation):
-        return
-    try:
-        offset = decode_cursor("m", conversation.group(1), found.group(1))
-    except InvalidCursor:
-        return
-    back = encode_cursor("m", conversation.group(1), max(offset - 1, 0))
-    environ["QUERY_STRING"] = query.replace(found.group(0), f"after={back}")
+    state = app.extensions["reference_state"]
+    render = state.render
+
+    def overlapping(conversation: dict, messages_limit: int, after: str | None = None) -> dict:
+        out = render(conversation, messages_limit, after)
+        if out["next_messages_cursor"]:
+            ids = [m["id"] for m in conversation["messages"]]
+            last = ids.index(decode_cursor("m", conversation["id"], out["next_messages_cursor"]))
+            start = ids.index(decode_cursor("m", conversation["id"], after)) + 1 if after else 0
+            if last - 1 >= start:  # one back, but never behind where this page began
+                out["next_messages_cursor"] = encode_cursor("m", conversation["id"], ids[last - 1])
+        return out
+
+    state.render = overlapping
+    return app
 
 
 def _retry_by_past(environ, status, headers, body):
@@ -911,7 +925,7 @@ FAULTS += [
     Fault(
         "message pages overlap",
         "pagination.messages-cursor",
-        before(_overlapping_message_pages),
+        _overlapping_message_pages,
         clause="never repeats a message across pages",
     ),
     Fault(
@@ -966,6 +980,229 @@ FAULTS += [
 ]
 
 
+# -- what only real providers showed (issue 21) ---------------------------------------------
+def _is_get(environ: dict, fragment: str) -> bool:
+    return fragment in path(environ) and environ["REQUEST_METHOD"] == "GET"
+
+
+def _by_id_invents_texts(environ, status, headers, body):
+    """getConversationById renders each message's text again (the playground's habit)."""
+    if is_by_id(environ) and status == 200:
+        for message in body["data"]["messages"]:
+            message["message"] = f"{message['message']} (rendered again)"
+    return status, headers, body
+
+
+def _by_id_swaps_roles(environ, status, headers, body):
+    """getConversationById shows the agent as the end_user and the contact as the source."""
+    if is_by_id(environ) and status == 200:
+        for participant in body["data"]["participants"]:
+            role = participant["role"]
+            participant["role"] = "end_user" if role == "source_user" else "source_user"
+    return status, headers, body
+
+
+def _message_from_outsider(environ, status, headers, body):
+    """getMessageById names a sender who is no participant of the conversation."""
+    if _is_get(environ, "/messages/") and status == 200:
+        body["sender_id"] = "someone-else"
+    return status, headers, body
+
+
+def _message_other_text(environ, status, headers, body):
+    if _is_get(environ, "/messages/") and status == 200:
+        body["message"] = "a text the conversation never showed"
+    return status, headers, body
+
+
+def _without_avatar_flags(body: Any) -> None:
+    """Participants that carry no fetch_avatar/avatar_expires (both are optional)."""
+    for conversation in conversations_of(body):
+        for participant in conversation["participants"]:
+            participant.pop("fetch_avatar", None)
+            participant.pop("avatar_expires", None)
+
+
+def _sender_without_avatar_url(environ, status, headers, body):
+    """The bridge: no avatar flags anywhere, and getSenderById leaves out avatar_url."""
+    _without_avatar_flags(body)
+    if _is_get(environ, "/senders/") and status == 200:
+        body["data"].pop("avatar_url", None)
+    return status, headers, body
+
+
+def _sender_other_id_unflagged(environ, status, headers, body):
+    _without_avatar_flags(body)
+    return _sender_other_id(environ, status, headers, body)
+
+
+FAULTS += [
+    Fault(
+        "by-id view invents message texts",
+        "consistency.conversation-by-id",
+        rewrite(_by_id_invents_texts),
+        clause="messages in both views: the same sender_id, text and created_at",
+    ),
+    Fault(
+        "by-id view swaps participant roles",
+        "consistency.conversation-by-id",
+        rewrite(_by_id_swaps_roles),
+        clause="both views: the same participants (ids, roles)",
+    ),
+    Fault(
+        "message by id from a sender outside the conversation",
+        "consistency.message-by-id",
+        rewrite(_message_from_outsider),
+        clause="sender_id is a participant of its conversation",
+    ),
+    Fault(
+        "message by id with another text",
+        "consistency.message-by-id",
+        rewrite(_message_other_text),
+        clause="the same text as the conversation shows",
+    ),
+    Fault(
+        "no avatar flags, getSenderById without avatar_url",
+        "response.schema",
+        rewrite(_sender_without_avatar_url),
+        clause="getSenderById is read without avatar flags (judged by its schema)",
+    ),
+    Fault(
+        "no avatar flags, sender by id returns another",
+        "consistency.sender-by-id",
+        rewrite(_sender_other_id_unflagged),
+        clause="without avatar flags, a known participant is still read",
+    ),
+    Fault(
+        "manifest with an unknown top-level key",
+        "manifest.unknown-endpoint",
+        manifest_edit=lambda m: m.__setitem__("provider_type", "whatsapp"),
+        clause="no top-level keys beyond version and endpoints",
+    ),
+]
+
+
+# -- cursors under a message that arrives mid-walk (issue 21 item 4): state edits ---------
+def _state(app: Any) -> Any:
+    return app.extensions["reference_state"]
+
+
+def _offset_render(state: Any) -> Callable[..., dict]:
+    """The reference's render with the cursor an offset into the newest-first messages."""
+    from conformance.reference.state import InvalidCursor, decode_cursor, encode_cursor
+
+    def render(conversation: dict, messages_limit: int, after: str | None = None) -> dict:
+        with state.lock:
+            scope, messages = conversation["id"], conversation["messages"]
+            key = decode_cursor("m", scope, after) if after else "0"
+            if not key.isdigit():
+                raise InvalidCursor(after)
+            start = int(key)
+            out = {k: v for k, v in conversation.items() if k != "messages"}
+            out["messages"] = copy.deepcopy(messages[start : start + messages_limit])
+            out["participants"] = copy.deepcopy(conversation["participants"])
+            more = start + messages_limit < len(messages)
+            out["next_messages_cursor"] = (
+                encode_cursor("m", scope, str(start + messages_limit)) if more else ""
+            )
+            return out
+
+    return render
+
+
+def _offset_message_cursors(app: Wsgi) -> Wsgi:
+    """Messages cursors are offsets: each message that arrives on top shifts the next page."""
+    state = _state(app)
+    state.render = _offset_render(state)
+    return app
+
+
+def _activity_sorted_offsets(ascending: bool) -> Callable[[Wsgi], Wsgi]:
+    """The list sorted by recent activity (a post moves its conversation to the top, or to
+    the end), paged by offsets: a walk under a new message repeats or skips conversations."""
+    from conformance.reference.state import InvalidCursor, decode_cursor, encode_cursor
+
+    def wrap(app: Wsgi) -> Wsgi:
+        state = _state(app)
+        add_message = state.add_message
+
+        def moved(conversation: dict, *args: Any) -> str:
+            with state.lock:
+                for channel in state.channels.values():
+                    items = channel["conversations"]
+                    if conversation in items:
+                        items.remove(conversation)
+                        items.insert(len(items) if ascending else 0, conversation)
+            return add_message(conversation, *args)
+
+        def page(channel_id: str, limit: int, messages_limit: int, after: str | None):
+            with state.lock:
+                items = state.channels[channel_id]["conversations"]
+                key = decode_cursor("c", channel_id, after) if after else "0"
+                if not key.isdigit():
+                    raise InvalidCursor(after)
+                start = int(key)
+                more = start + limit < len(items)
+                cursor = encode_cursor("c", channel_id, str(start + limit)) if more else ""
+                rendered = [state.render(c, messages_limit) for c in items[start : start + limit]]
+                return rendered, cursor
+
+        state.add_message, state.page_conversations = moved, page
+        return app
+
+    return wrap
+
+
+def _cursor_names_next_page(app: Wsgi) -> Wsgi:
+    """The messages cursor names the first message of the next page, which the next page
+    then starts after: one older message is lost at every page turn (no walk at another
+    limit shows it; a full read does)."""
+    from conformance.reference.state import decode_cursor, encode_cursor
+
+    state = _state(app)
+    render = state.render
+
+    def skipping(conversation: dict, messages_limit: int, after: str | None = None) -> dict:
+        out = render(conversation, messages_limit, after)
+        if out["next_messages_cursor"]:
+            ids = [m["id"] for m in conversation["messages"]]
+            last = ids.index(decode_cursor("m", conversation["id"], out["next_messages_cursor"]))
+            if last + 1 < len(ids):
+                out["next_messages_cursor"] = encode_cursor("m", conversation["id"], ids[last + 1])
+        return out
+
+    state.render = skipping
+    return app
+
+
+FAULTS += [
+    Fault(
+        "messages cursor skips one at each page",
+        "pagination.messages-cursor",
+        _cursor_names_next_page,
+        clause="a walk around a post skips no older message (compared with full reads)",
+    ),
+    Fault(
+        "message cursors are offsets",
+        "pagination.messages-cursor",
+        _offset_message_cursors,
+        clause="a message posted between two pages: the next page repeats none",
+    ),
+    Fault(
+        "list by newest activity, offset cursors",
+        "pagination.cursor-walk",
+        _activity_sorted_offsets(ascending=False),
+        clause="a post mid-walk moves a conversation to the top: none repeats",
+    ),
+    Fault(
+        "list by oldest activity, offset cursors",
+        "pagination.cursor-walk",
+        _activity_sorted_offsets(ascending=True),
+        clause="a post mid-walk moves a conversation to the end: none that stayed is skipped",
+    ),
+]
+
+
 # The clause each earlier mutant breaks (kept beside the list rather than in every call).
 _CLAUSES = {
     "404 code MISSING": "the code for 404 is NOT_FOUND",
@@ -1011,6 +1248,8 @@ _ALSO = {
     "manifest URL with a misnamed variable": {"manifest.capability-endpoints"},
     # a 200 that says success false is a broken success envelope too
     "delete answers success false": {"response.success-envelope"},
+    # getMessageById of a ghost's message answers a sender outside the conversation
+    "unknown sender_id": {"consistency.message-by-id"},
 }
 FAULTS = [
     replace(

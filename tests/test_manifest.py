@@ -88,6 +88,21 @@ def test_each_defect_names_its_rule(tmp_path: Path, mutate, rule: str) -> None:
     assert rules_of(write(tmp_path, raw)) == [rule]
 
 
+def test_unknown_top_level_key_is_named_and_known_ones_are_not(tmp_path: Path) -> None:
+    raw = docs_raw()
+    raw["provider_type"] = "whatsapp"  # what a real bridge's manifest carried
+    findings = lint(load_manifest(write(tmp_path, raw)))
+    assert [(f.rule, f.message) for f in findings] == [
+        (
+            "manifest.unknown-endpoint",
+            "unknown top-level manifest key 'provider_type': only 'version' and 'endpoints' "
+            "are read",
+        )
+    ]
+    del raw["provider_type"]
+    assert lint(load_manifest(write(tmp_path, raw))) == []
+
+
 def test_mixed_variable_styles_and_short_message_path_bind(tmp_path: Path) -> None:
     raw = docs_raw()
     raw["endpoints"]["getConversationById"] = (

@@ -185,6 +185,9 @@ REJUDGED = [
     "avatars flagged but no getSenderById",  # capability, from the data seen
     "empty pages with a cursor forever",  # 429 retries inside a walk
     "dies on a group post",  # the killer named again from the HAR (broken connections)
+    "by-id view invents message texts",  # lookups judged against the list's copy
+    "message cursors are offsets",  # a walk around a post (mid-walk)
+    "list by oldest activity, offset cursors",  # two list walks around one post
 ]
 
 

@@ -89,12 +89,57 @@ def test_plan_lists_every_write_and_sends_nothing(logged) -> None:
     assert "nothing was sent" in out
     assert f"only conversation {data['sandbox']['conversation']!r}" in out
     assert f"only channel {data['disposable_channel']!r}" in out
-    assert out.count("POST postMessage") == 2 and out.count("DELETE deleteChannelById") == 2
+    assert out.count("POST postMessage") == 3 and out.count("DELETE deleteChannelById") == 2
+    assert "one text message in the middle of a walk, per cursor rule (up to two)" in out
     assert "made-up channel ids" in out
     reads_only = cli("plan", "--profile", str(profile), "--only", "auth.*")
     assert "only conversation" not in reads_only.stdout  # no post rule selected: no post
     assert "only channel" not in reads_only.stdout
     assert log.requests == []
+
+
+def test_mid_walk_posts_are_planned_only_for_the_cursor_rules(logged) -> None:
+    log, profile, _ = logged
+    for only, planned in (
+        ("pagination.cursor-walk", True),
+        ("pagination.messages-cursor", True),
+        ("pagination.*-limit", False),
+    ):
+        out = cli("plan", "--profile", str(profile), "--only", only).stdout
+        assert ("in the middle of a walk, per cursor rule" in out) is planned, (only, out)
+        assert ("walks with a message arriving mid-walk" in out) is planned, (only, out)
+    assert log.requests == []
+
+
+def test_mid_walk_posts_go_to_the_sandbox_between_two_pages(logged, tmp_path) -> None:
+    log, profile, data = logged
+    run(RunOptions(profile=profile, only=["pagination.messages-cursor"], fuzz=False))
+    sandbox = data["sandbox"]["conversation"]
+    (post,) = [i for i, r in enumerate(log.requests) if r[0] == "POST"]
+    before, after = log.requests[post - 1][1], log.requests[post + 1][1]
+    assert f"/conversations/{sandbox}?" in before and "after=" not in before  # page 1
+    assert f"/conversations/{sandbox}?" in after and "after=" in after  # then page 2
+
+
+def test_without_a_sandbox_the_mid_walk_clause_is_skipped_and_said(logged) -> None:
+    log, profile, data = logged
+    del data["sandbox"]
+    profile.write_text(yaml.safe_dump(data))
+    report = run(
+        RunOptions(
+            profile=profile,
+            only=["pagination.cursor-walk", "pagination.messages-cursor"],
+            fuzz=False,
+        )
+    )
+    assert log.writes() == []
+    why = "the clause 'a message posted while a walk is in progress' was SKIPPED: the profile "
+    assert report.meta["notes"] == [
+        f"pagination.cursor-walk: {why}names no sandbox conversation",
+        f"pagination.messages-cursor: {why}names no sandbox conversation",
+    ]
+    statuses = {r.rule.id: r.status for r in report.results}
+    assert statuses["pagination.cursor-walk"] == statuses["pagination.messages-cursor"] == "passed"
 
 
 def test_writes_follow_the_selected_rules(logged, tmp_path) -> None:

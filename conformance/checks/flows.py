@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from conformance.checks.agreement import conversation_disagreements, message_disagreements
 from conformance.checks.evidence import (
     data_of,
     describe,
@@ -21,6 +22,7 @@ from conformance.checks.evidence import (
     status_of,
     unanswered,
 )
+from conformance.checks.midwalk import judge_mid_walk
 from conformance.checks.text import excerpt
 from conformance.checks.walks import judge_conversation_walks, judge_message_paging
 from conformance.model import Exchange, Finding
@@ -64,7 +66,9 @@ def judge_refusals(exchanges: Sequence[Exchange]) -> StepResult:
 
 
 def judge_lookups(exchanges: Sequence[Exchange]) -> StepResult:
-    """By-id lookups of ids another endpoint listed: found, and the same id comes back."""
+    """By-id lookups of ids another endpoint listed: found, the same id comes back, and
+    where the scenario tagged the list's copy (`context["listed"]`), both views agree
+    (conformance.checks.agreement)."""
     results = []
     for exchange in exchanges:
         ctx = exchange.context
@@ -77,11 +81,25 @@ def judge_lookups(exchanges: Sequence[Exchange]) -> StepResult:
             message = f"{what} {excerpt(want, 40)}: got {describe(exchange)}, expected 200 with it"
         elif data.get("id") != want:
             message = f"{what} {excerpt(want, 40)} returned id {excerpt(data.get('id'), 40)}"
+        elif problems := _disagreements(exchange.operation, ctx.get("listed"), data):
+            message = f"{what} {excerpt(want, 40)} disagrees with the list: " + "; ".join(
+                problems[:3]
+            )
         else:
             results.append((rule, []))
             continue
         results.append((rule, [Finding(rule, message, exchange.operation, exchange)]))
     return _merge(results)
+
+
+def _disagreements(operation: str, listed: Any, data: dict[str, Any]) -> list[str]:
+    if not isinstance(listed, dict):
+        return []  # a lookup without the list's copy (getSenderById): the id is all
+    if operation == "getConversationById":
+        return conversation_disagreements(listed, data)
+    if operation == "getMessageById":
+        return message_disagreements(listed, data)
+    return []
 
 
 def judge_posts(exchanges: Sequence[Exchange]) -> StepResult:
@@ -154,6 +172,7 @@ def judge_reads(exchanges: Sequence[Exchange]) -> StepResult:
 JUDGES: dict[str, StepJudge] = {
     "conversation-walks": judge_conversation_walks,
     "message-paging": judge_message_paging,
+    "mid-walk": judge_mid_walk,
     "lookups": judge_lookups,
     "refusals": judge_refusals,
     "posts": judge_posts,

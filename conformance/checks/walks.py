@@ -112,13 +112,13 @@ def judge_conversation_walks(exchanges: Sequence[Exchange]) -> dict[str, list[Fi
         return {CURSOR_WALK: None}
     findings: list[Finding] = []
     for walk in judged:
-        findings += _walk_findings(walk, "conversation", "getConversations", _walk_name)
+        findings += walk_findings(walk, "conversation", "getConversations", _walk_name)
     complete = [w for w in judged if w.ended]
     findings += _coverage_findings(complete)
     return {CURSOR_WALK: findings}
 
 
-def _walk_findings(walk: Walk, noun: str, operation: str, name: Any) -> list[Finding]:
+def walk_findings(walk: Walk, noun: str, operation: str, name: Any) -> list[Finding]:
     rule = CURSOR_WALK if operation == "getConversations" else MESSAGES_CURSOR
     findings = []
     if walk.broken is not None:
@@ -214,7 +214,7 @@ def judge_message_paging(exchanges: Sequence[Exchange]) -> dict[str, list[Findin
             return f"messages of {excerpt(cid, 40)} with messages_limit={label}"
 
         for walk in judged:
-            findings += _walk_findings(walk, "message", "getConversationById", name)
+            findings += walk_findings(walk, "message", "getConversationById", name)
         findings += _truncation_findings([w for w in judged if w.ended], name)
     return {MESSAGES_CURSOR: findings if judged_any else None}
 

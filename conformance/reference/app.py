@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from conformance.reference.state import InvalidCursor, State, decode_cursor
+from conformance.reference.state import InvalidCursor, State
 
 API = "/api/channels/<channel_id>"
 ROUTES = {
@@ -166,18 +166,11 @@ def create_app(config: ReferenceConfig | None = None) -> Flask:
         channel_for(channel_id)
         messages = limit("messages_limit")
         conversation = conversation_for(channel_id, conversation_id)
-        after = request.args.get("after") or None
         try:
-            offset = 0 if after is None else decode_cursor("m", conversation_id, after)
+            data = state.render(conversation, messages, request.args.get("after") or None)
         except InvalidCursor:
             raise cursor_error("after") from None
-        return jsonify(
-            {
-                "success": True,
-                "data": state.render(conversation, messages, offset),
-                "additional_data": {},
-            }
-        )
+        return jsonify({"success": True, "data": data, "additional_data": {}})
 
     @app.get(f"{API}/conversations/<conversation_id>/messages/<message_id>")
     def get_message(channel_id: str, conversation_id: str, message_id: str) -> Response:

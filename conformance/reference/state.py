@@ -1,4 +1,4 @@
-"""The reference provider's state: channels, opaque cursors and the rate limiter.
+"""The reference provider's state: channels, opaque cursors that hold, and the rate limiter.
 
 One lock guards everything: requests from the suite's threads (consistency lookups, the
 rate-limit burst, fuzzing) may arrive at once, and a fresh `State` per start keeps runs apart.
@@ -24,22 +24,36 @@ class InvalidCursor(ValueError):
     pass
 
 
-def encode_cursor(kind: str, scope: str, offset: int) -> str:
-    raw = f"{kind}|{scope}|{offset}".encode()
+def encode_cursor(kind: str, scope: str, key: str) -> str:
+    """An opaque cursor: "after the item with id `key`" of one list (kind and scope)."""
+    raw = f"{kind}|{scope}|{key}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(kind: str, scope: str, cursor: str) -> int:
-    """The offset a cursor we issued points at; anything else is a validation error."""
+def decode_cursor(kind: str, scope: str, cursor: str) -> str:
+    """The item id a cursor we issued points after; anything else is a validation error."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        got_kind, got_scope, offset = base64.urlsafe_b64decode(padded).decode().split("|")
-        value = int(offset)
+        got_kind, got_scope, key = base64.urlsafe_b64decode(padded).decode().split("|", 2)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidCursor(cursor) from None
-    if got_kind != kind or got_scope != scope or value < 0:
+    if got_kind != kind or got_scope != scope or not key:
         raise InvalidCursor(cursor)
-    return value
+    return key
+
+
+def after_key(items: list[dict[str, Any]], key: str) -> int:
+    """Where the page after item `key` starts.
+
+    Cursors name the last item a page returned, not an offset: a message that arrives at the
+    top of a conversation (newest first) while Pipedrive pages through older ones then shifts
+    nothing, so the next page neither repeats a message nor skips one. This is what a
+    vendor's cursor should do (an offset repeats a message each time a new one arrives).
+    """
+    for index, item in enumerate(items):
+        if item["id"] == key:
+            return index + 1
+    raise InvalidCursor(key)
 
 
 class RateLimiter:
@@ -103,26 +117,27 @@ class State:
     ) -> tuple[list[dict[str, Any]], str]:
         with self.lock:
             conversations = self.channels[channel_id]["conversations"]
-            start = decode_cursor("c", channel_id, after) if after else 0
+            start = after_key(conversations, decode_cursor("c", channel_id, after)) if after else 0
             page = conversations[start : start + limit]
             more = start + limit < len(conversations)
-            cursor = encode_cursor("c", channel_id, start + limit) if more else ""
-            return [self.render(c, messages_limit, 0) for c in page], cursor
+            cursor = encode_cursor("c", channel_id, page[-1]["id"]) if more else ""
+            return [self.render(c, messages_limit) for c in page], cursor
 
     def render(
-        self, conversation: dict[str, Any], messages_limit: int, offset: int
+        self, conversation: dict[str, Any], messages_limit: int, after: str | None = None
     ) -> dict[str, Any]:
-        """A conversation with one page of its messages (newest first) and the next cursor."""
+        """A conversation with one page of its messages (newest first) and the next cursor;
+        `after` is a messages cursor we issued (InvalidCursor otherwise)."""
         with self.lock:
             messages = conversation["messages"]
-            page = messages[offset : offset + messages_limit]
-            more = offset + messages_limit < len(messages)
+            scope = conversation["id"]
+            start = after_key(messages, decode_cursor("m", scope, after)) if after else 0
+            page = messages[start : start + messages_limit]
+            more = start + messages_limit < len(messages)
             out = {k: v for k, v in conversation.items() if k != "messages"}
             out["messages"] = copy.deepcopy(page)
             out["participants"] = copy.deepcopy(conversation["participants"])
-            out["next_messages_cursor"] = (
-                encode_cursor("m", conversation["id"], offset + messages_limit) if more else ""
-            )
+            out["next_messages_cursor"] = encode_cursor("m", scope, page[-1]["id"]) if more else ""
             return out
 
     def add_message(

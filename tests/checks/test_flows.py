@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
+from conformance.checks.agreement import listed_conversation, listed_message
 from conformance.checks.flows import DISPOSABLE_GONE, JUDGES, judge_step
+from conformance.scenarios.consistency import sender_ids
+from conformance.scenarios.session import Seen
 from tests.checks.conftest import error_body, exchange
 
 
@@ -25,6 +30,7 @@ def test_every_step_a_scenario_tags_has_a_judge() -> None:
     assert set(JUDGES) >= {
         "conversation-walks",
         "message-paging",
+        "mid-walk",
         "lookups",
         "refusals",
         "posts",
@@ -156,3 +162,170 @@ def test_no_answer_judges_nothing_but_its_own_rules() -> None:
         lost.operation, lost.request, None, lost.error, "test", refused(401, None).context
     )
     assert judge_step("refusals", [lost]) == {"auth.required": None}
+
+
+# -- both views agree (consistency.conversation-by-id, consistency.message-by-id) ---------
+LISTED_CONVERSATION = {
+    "id": "c1",
+    "participants": [
+        {"id": "agent", "name": "Agent", "role": "source_user"},
+        {"id": "ana", "name": "Ana", "role": "end_user"},
+    ],
+    "messages": [
+        {
+            "id": "m2",
+            "status": "sent",
+            "created_at": "2024-05-01T10:02:00.000Z",
+            "message": "second",
+            "sender_id": "ana",
+        },
+        {
+            "id": "m1",
+            "status": "sent",
+            "created_at": "2024-05-01T10:01:00.000Z",
+            "message": "first",
+            "sender_id": "agent",
+        },
+    ],
+}
+
+
+def by_id(data, listed=LISTED_CONVERSATION):
+    context = {
+        "rule": "consistency.conversation-by-id",
+        "want": "c1",
+        "what": "getConversationById of listed conversation",
+        "listed": listed_conversation(listed),
+    }
+    return exchange(
+        200, {"success": True, "data": data}, operation="getConversationById", context=context
+    )
+
+
+def conversation_result(data):
+    return judge_step("lookups", [by_id(data)])["consistency.conversation-by-id"]
+
+
+def test_by_id_view_that_moved_on_only_in_allowed_ways_agrees() -> None:
+    data = copy.deepcopy(LISTED_CONVERSATION)
+    data["participants"].reverse()  # order is not compared
+    data["participants"][0]["name"] = "Ana Refreshed"  # names may be refreshed
+    data["messages"][0]["status"] = "read"  # statuses move on
+    data["messages"][1]["created_at"] = "2024-05-01T10:01:00Z"  # the same instant
+    data["messages"].insert(0, {"id": "m3", "message": "new", "sender_id": "ana"})  # newer
+    del data["messages"][-1:]  # and a page that no longer reaches m1
+    assert conversation_result(data) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        (
+            lambda d: d["participants"][1].__setitem__("role", "source_user"),
+            "participants (id, role) [('agent', 'source_user'), ('ana', 'source_user')] where "
+            "the list showed [('agent', 'source_user'), ('ana', 'end_user')]",
+        ),
+        (
+            lambda d: d["participants"][1].__setitem__("id", "someone-else"),
+            "('someone-else', 'end_user')",
+        ),
+        (
+            lambda d: d["messages"][0].__setitem__("message", "invented"),
+            "message 'm2' has message 'invented' where the list showed 'second'",
+        ),
+        (
+            lambda d: d["messages"][1].__setitem__("created_at", "2024-05-01T11:01:00.000Z"),
+            "message 'm1' has created_at '2024-05-01T11:01:00.000Z' where the list showed "
+            "'2024-05-01T10:01:00.000Z'",
+        ),
+        (
+            lambda d: d["messages"][1].__setitem__("sender_id", "ana"),
+            "message 'm1' has sender_id 'ana' where the list showed 'agent'",
+        ),
+    ],
+)
+def test_by_id_view_that_contradicts_the_list_fails(change, shown) -> None:
+    data = copy.deepcopy(LISTED_CONVERSATION)
+    change(data)
+    (finding,) = conversation_result(data)
+    assert finding.rule == "consistency.conversation-by-id"
+    assert finding.message.startswith(
+        "getConversationById of listed conversation 'c1' disagrees with the list: "
+    )
+    assert shown in finding.message
+    assert finding.exchange is not None and finding.exchange.operation == "getConversationById"
+
+
+def message_lookup(data):
+    listed = listed_message(LISTED_CONVERSATION, LISTED_CONVERSATION["messages"][0])
+    context = {
+        "rule": "consistency.message-by-id",
+        "want": "m2",
+        "what": "getMessageById of message",
+        "listed": listed,
+    }
+    return exchange(200, data, operation="getMessageById", context=context)
+
+
+def message_result(data):
+    return judge_step("lookups", [message_lookup(data)])["consistency.message-by-id"]
+
+
+def test_message_by_id_as_the_conversation_shows_it_holds() -> None:
+    data = {**LISTED_CONVERSATION["messages"][0], "status": "read"}  # status moved on
+    assert message_result(data) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        (
+            {"sender_id": "ghost"},
+            "sender_id 'ghost' is no participant of the conversation "
+            "(participants: ['agent', 'ana'])",
+        ),
+        ({"sender_id": "agent"}, "sender_id 'agent' where the conversation showed 'ana'"),
+        ({"message": "other"}, "message 'other' where the conversation showed 'second'"),
+        (
+            {"created_at": "2024-05-02T10:02:00.000Z"},
+            "created_at '2024-05-02T10:02:00.000Z' where the conversation showed "
+            "'2024-05-01T10:02:00.000Z'",
+        ),
+    ],
+)
+def test_message_by_id_that_contradicts_the_conversation_fails(change, shown) -> None:
+    (finding,) = message_result({**LISTED_CONVERSATION["messages"][0], **change})
+    assert finding.rule == "consistency.message-by-id"
+    assert finding.message.startswith("getMessageById of message 'm2' disagrees with the list: ")
+    assert shown in finding.message
+
+
+def test_a_lookup_without_the_lists_copy_is_judged_by_its_id_alone() -> None:
+    assert judge_step("lookups", [lookup(200, {"id": "c1", "participants": []})]) == {
+        "consistency.conversation-by-id": []
+    }
+
+
+def test_senders_are_read_without_avatar_flags() -> None:
+    seen = Seen()
+    seen.add_conversation(
+        {
+            "id": "c1",
+            "participants": [
+                {"id": "agent", "role": "source_user"},
+                {"id": "ana", "role": "end_user"},
+            ],
+        }
+    )
+    seen.add_conversation(
+        {
+            "id": "c2",
+            "participants": [
+                {"id": "agent", "role": "source_user"},
+                {"id": "ben", "role": "end_user", "fetch_avatar": True},
+            ],
+        }
+    )
+    assert sender_ids(seen) == ["ben", "agent"]  # flagged first, then one of each role
+    seen.participants["ben"]["fetch_avatar"] = False
+    assert sender_ids(seen) == ["agent", "ana"]

@@ -119,6 +119,29 @@ def test_messages_cursor_walk_returns_older_messages_and_ends(api) -> None:
     assert len(ids) >= 70 and cursor == ""
 
 
+def test_messages_cursor_holds_when_a_message_arrives_between_pages(api) -> None:
+    """The model vendors read: a cursor names the last message returned, not an offset."""
+    where = f"{MAIN_CHANNEL}/conversations/{SANDBOX['conversation']}"
+    before = [m["id"] for m in api.get(where).json()["data"]["messages"]]
+    first = api.get(where, messages_limit=2).json()["data"]
+    posted = api.post(
+        MAIN_CHANNEL,
+        {
+            "conversationId": SANDBOX["conversation"],
+            "senderId": SANDBOX["sender"],
+            "recipientIds": SANDBOX["recipient"],
+            "message": "arrives mid-walk",
+        },
+    ).json()["data"]["id"]
+    ids, cursor = [m["id"] for m in first["messages"]], first["next_messages_cursor"]
+    while cursor:
+        page = api.get(where, messages_limit=2, after=cursor).json()["data"]
+        ids += [m["id"] for m in page["messages"]]
+        cursor = page["next_messages_cursor"]
+    assert ids == before and posted not in ids  # no repeat, no skip, the new one on top
+    assert api.get(where).json()["data"]["messages"][0]["id"] == posted
+
+
 def test_conversations_are_one_to_one_with_known_senders(api) -> None:
     for conversation in api.get(f"{MAIN_CHANNEL}/conversations", conversations_limit=100).json()[
         "data"
