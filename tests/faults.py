@@ -620,7 +620,7 @@ FAULTS += [
         "manifest.https",
         manifest_edit=_http_delete,
         profile_edit=_no_disposable,
-        options={"only": ["manifest.*"]},  # judged without a request: none goes to that host
+        options={"only": ["manifest.*"]},  # no write, and no request goes to that host
     ),
     Fault(
         "manifest with an unknown key",
