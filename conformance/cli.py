@@ -154,10 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve_module.add_arguments(serve)
 
-    simulate = sub.add_parser(
-        "simulate-pipedrive", help="serve a local Pipedrive Channels API and judge the calls"
-    )
     from conformance.channels import cli as simulate_module
+
+    simulate = sub.add_parser(
+        "simulate-pipedrive",
+        help="serve a local Pipedrive Channels API (retired 2026-02-01) and judge the calls",
+        description=simulate_module.DESCRIPTION,
+    )
 
     simulate_module.add_arguments(simulate)
     return parser
