@@ -970,8 +970,9 @@ _ALSO = {
     "auth ignored": {"auth.wrong-credentials"},
     # the spec requires data.id
     "postMessage returns no id": {"response.schema"},
-    # every 401 loses its code and its JSON content type
+    # every 401 loses its code (no code is not the code 401 needs) and its JSON content type
     "HTML 401 page": {
+        "error.code-matches-status",
         "auth.required",
         "auth.wrong-credentials",
         "auth.account-suspended",
