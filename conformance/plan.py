@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from conformance.checks import EXCHANGE_CHECKS
 from conformance.client import UNKNOWN_PREFIX
+from conformance.contract import ENDPOINT_VARIABLES
 
 if TYPE_CHECKING:
     from conformance.manifest import Manifest
@@ -231,9 +232,17 @@ def describe_plan(plan: Plan, profile: Profile, manifest: Manifest) -> list[str]
         if step.writes and not STEP_RULES.get(step.name, frozenset()) & plan.selected:
             why = "; its requests, writes included, are evidence for rules judged on every request"
         lines.append(f"{number}. {step.phase}: {step.name} (rules: {shown}{why})")
+    lines += [f"Not called: {manifest.unbound(op)}" for op in listed_but_unbound(manifest)]
     lines.append("")
     lines += write_lines(plan, manifest)
     return lines
+
+
+def listed_but_unbound(manifest: Manifest) -> list[str]:
+    """Operations the manifest lists whose URL a manifest rule rejected (never called)."""
+    raw = manifest.raw.get("endpoints") if isinstance(manifest.raw, dict) else None
+    listed = raw if isinstance(raw, dict) else {}
+    return [op for op in ENDPOINT_VARIABLES if op in listed and op not in manifest.endpoints]
 
 
 def write_lines(plan: Plan, manifest: Manifest) -> list[str]:

@@ -50,7 +50,7 @@ def senders(session: Session) -> None:
         session.ledger.skip(rule, "no participant had fetch_avatar or avatar_expires")
         return
     if not session.has("getSenderById"):
-        session.ledger.skip(rule, "getSenderById is not in the manifest")
+        session.ledger.skip(rule, session.unbound("getSenderById"))
         return
     what = "getSenderById of participant"
     _lookups(session, [("getSenderById", {"senderId": p}, _want(rule, p, what)) for p in ids])
@@ -59,7 +59,7 @@ def senders(session: Session) -> None:
 def messages(session: Session) -> None:
     rule = "consistency.message-by-id"
     if not session.has("getMessageById"):
-        session.ledger.skip(rule, "getMessageById is not in the manifest")
+        session.ledger.skip(rule, session.unbound("getMessageById"))
         return
     keys = session.seen.expiring_messages[:MAX_LOOKUPS]
     keys += [k for k in list(session.seen.messages)[:5] if k not in keys]

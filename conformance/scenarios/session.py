@@ -103,6 +103,10 @@ class Session:
     def has(self, operation: str) -> bool:
         return self.client.manifest.endpoint(operation) is not None
 
+    def unbound(self, operation: str) -> str:
+        """Why a rule that needs `operation` is skipped (see Manifest.unbound)."""
+        return self.client.manifest.unbound(operation)
+
     def call(
         self,
         operation: str,
