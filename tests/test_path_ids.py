@@ -68,3 +68,27 @@ def test_odd_ids_are_encoded_once_and_a_conformant_provider_gets_no_finding(
     assert not [p for p in paths if "%25" in p]  # and never encoded twice
     phases = {e for e in report.meta["phase_requests"] if report.meta["phase_requests"][e]}
     assert ("generated requests" in phases) is fuzz
+
+
+def empty_main_channel(conversations: int = 48) -> dict:
+    channels = ORIGINAL(conversations)
+    channels["ref-main"]["conversations"] = []
+    return channels
+
+
+def no_sandbox(profile: dict) -> None:
+    profile.pop("rate_limit_probe", None)
+    profile.pop("sandbox")  # the channel has no conversation to post into
+
+
+@pytest.mark.parametrize("fuzz", [False, True], ids=["scenarios", "fuzzing"])
+def test_a_conformant_provider_with_an_empty_channel_gets_no_finding(
+    tmp_path: Path, monkeypatch, fuzz: bool
+) -> None:
+    """Invalid-input probes need a real conversation: a made-up one's 404 is the right answer."""
+    monkeypatch.setattr(reference_state, "build_channels", empty_main_channel)
+    with provider(tmp_path, None, no_sandbox) as (_, profile):
+        report = run(RunOptions(profile=profile, seed=3, fuzz=fuzz, max_examples=10))
+    assert report.findings == [], [f.message for f in report.findings[:5]]
+    result = next(r for r in report.results if r.rule.id == "robustness.invalid-input")
+    assert result.status == "passed" and result.checked > 0  # judged on the channel's list

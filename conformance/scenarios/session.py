@@ -144,6 +144,11 @@ class Session:
         """An id no provider can hold, reproducible from the run's seed."""
         return f"{UNKNOWN_PREFIX}{kind}-{self.rng.getrandbits(48):012x}"
 
+    @staticmethod
+    def made_up(value: str) -> bool:
+        """An id `unknown_id` made (no real one was seen): the provider's 404 is right."""
+        return value.startswith(UNKNOWN_PREFIX)
+
     def sample_ids(self) -> dict[str, str]:
         """Real ids for every path variable, so a request is valid but for what is tested."""
         ids = {"providerChannelId": self.profile.channel}
