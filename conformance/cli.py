@@ -242,6 +242,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _publish(report, args, baseline)
 
 
+def baseline_lines(data: dict[str, Any], shown: int = 10) -> list[str]:
+    """The newly failing rules, then the new findings once each with their counts."""
+    from conformance.baseline import counted, one_line, times
+
+    result = data["baseline"]
+    lines = [f"  new rule: {rule}" for rule in result["new"]]
+    groups = counted(data)
+    for finding, count in groups[:shown]:
+        lines.append(f"  new{times(count)}: {finding['rule']}: {one_line(finding['message'])}")
+    if len(groups) > shown:
+        lines.append(f"  ... and {len(groups) - shown} more new finding(s) in summary.md")
+    return lines
+
+
 def _publish(report: Any, args: argparse.Namespace, baseline: dict[str, Any] | None) -> int:
     """Write the report files, print the summary and decide the exit code (run, rejudge)."""
     from conformance.console import summary, use_colour
@@ -273,6 +287,8 @@ def _publish(report: Any, args: argparse.Namespace, baseline: dict[str, Any] | N
             )
         regression = " - REGRESSION" if result["regressed"] else ""
         print(f"baseline {args.baseline}: {', '.join(parts)}{regression}")
+        for line in baseline_lines(data):
+            print(line)
     code = exit_code_of(data)
     missing = incomplete_must_rules(data)
     if args.require_complete and missing and code == 0:
