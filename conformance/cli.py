@@ -219,7 +219,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         from conformance.channels.twosided import run_two_sided
 
-        certify = partial(run_two_sided, wait=args.wait, announce=print)
+        certify = partial(run_two_sided, wait=args.wait, announce=progress.announce)
     try:
         report = certify(
             args.profile,
