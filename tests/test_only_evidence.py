@@ -8,6 +8,7 @@ is what makes that so; its unit tests here need no server.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,25 @@ def test_only_the_rule_still_fails_it(tmp_path: Path, fault: Fault, rule: str) -
     assert result.status == FAILED, (result.status, result.reason)
     assert report.exit_code == 1 and report.error is None
     assert {f.rule for f in report.findings} == {rule}  # nothing unselected is reported
+
+
+# With fuzzing on too (a sample: every pair with fuzzing would double this file's time).
+FUZZED = [
+    ("404 code MISSING", "error.code-matches-status"),
+    ("postMessage answers 202", "status.documented"),
+    ("dies on a group post", "robustness.provider-alive"),
+]
+
+
+@pytest.mark.parametrize(("name", "rule"), FUZZED, ids=[f"{n}::{r}" for n, r in FUZZED])
+def test_only_the_rule_with_fuzzing_still_fails_it(tmp_path: Path, name: str, rule: str) -> None:
+    fault = next(f for f in FAULTS if f.name == name)
+    fuzzed = replace(fault, fuzz=True, options={**fault.options, "max_examples": 5})
+    report = run_only(tmp_path, fuzzed, rule)
+    assert next(r for r in report.results if r.rule.id == rule).status == FAILED
+    assert report.meta["phase_requests"].get("generated requests", 0) > 0 or (
+        rule == "robustness.provider-alive"  # the provider died before fuzzing began
+    )
 
 
 # -- the plan: which steps feed which rule --------------------------------------------------
