@@ -228,6 +228,9 @@ def describe_plan(plan: Plan, profile: Profile, manifest: Manifest) -> list[str]
     for number, step in enumerate(plan.steps, start=3):
         rules = sorted(step.rules & plan.selected)
         shown = ", ".join(rules[:4]) + (f" and {len(rules) - 4} more" if len(rules) > 4 else "")
+        if not rules:
+            lines.append(f"{number}. {step.phase}: {step.name} (the real ids the next steps use)")
+            continue
         why = ""
         if step.writes and not STEP_RULES.get(step.name, frozenset()) & plan.selected:
             why = "; its requests, writes included, are evidence for rules judged on every request"

@@ -111,10 +111,10 @@ def test_selecting_an_exchange_rule_runs_every_step_and_shows_the_writes_it_pull
 
 
 def test_a_flow_rule_runs_only_its_steps_and_capability_reads_one_walk(target) -> None:
-    assert [s.name for s in plan(target, {"notfound.sender"}).steps] == [
-        "discovery",
-        "unknown ids",
-    ]
+    sender = plan(target, {"notfound.sender"})
+    assert [s.name for s in sender.steps] == ["discovery", "unknown ids"]
+    text = describe_plan(sender, target.profile, target.manifest)
+    assert "3. scenarios: discovery (the real ids the next steps use)" in text
     capability = plan(target, {"manifest.capability-endpoints"})
     assert [s.name for s in capability.steps] == ["discovery"] and capability.writes == []
     assert plan(target, {"manifest.https"}).steps == ()
