@@ -721,6 +721,7 @@ class DiesOn:
 
     def attach(self, server: ReferenceServer) -> None:
         self.server = server
+        self.dead = False  # a new server is a new process: the same mutant may run again
 
     def __call__(self, app: Wsgi) -> Wsgi:
         import socket
