@@ -196,6 +196,44 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> Diff:
     return result
 
 
+GROUPS_LISTED = 20  # distinct findings listed per kind; the rest are counted
+
+
+def grouped(findings: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int]]:
+    """One entry per fingerprint with how many findings share it, most frequent first (ties
+    in the order first seen): 19 copies of one finding must not hide the other new ones."""
+    counts: dict[str, int] = {}
+    first: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        key = _print(finding)
+        first.setdefault(key, finding)
+        counts[key] = counts.get(key, 0) + int(finding.get("count", 1))
+    return sorted(((first[k], n) for k, n in counts.items()), key=lambda item: -item[1])
+
+
+def counted(data: dict[str, Any], key: str = "new_findings") -> list[tuple[dict[str, Any], int]]:
+    """A report's baseline list (`new_findings`: one fingerprint per finding) as distinct
+    findings with their counts, most frequent first: what summary.md and the console list."""
+    by_print: dict[str, dict[str, Any]] = {}
+    for entry in [*data.get("findings", []), *data.get("groups", [])]:
+        if "fingerprint" in entry:
+            by_print.setdefault(entry["fingerprint"], entry)  # the first finding shows it
+    counts: dict[str, int] = {}
+    for fingerprint in (data.get("baseline") or {}).get(key, []):
+        counts[fingerprint] = counts.get(fingerprint, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return [(by_print[p], n) for p, n in ranked if p in by_print]
+
+
+def one_line(message: str) -> str:
+    """A finding's message whole, on one line (never cut mid-string)."""
+    return " ".join(str(message).split())
+
+
+def times(count: int) -> str:
+    return f" (x{count})" if count > 1 else ""
+
+
 def render_diff(result: Diff) -> str:
     if not (
         result.new
@@ -225,15 +263,18 @@ def render_diff(result: Diff) -> str:
         for rule_id, level in sorted(rules.items()):
             lines.append(f"{label:<10} {level:<6} {rule_id}")
     persisting_new = [f for f in result.new_findings if f["rule"] not in result.new]
-    for finding in persisting_new[:20]:
-        lines.append(
-            f"{'new':<10} {finding['level']:<6} {finding['rule']}: {finding['message'][:120]}"
-        )
-    for finding in result.unreproduced_findings[:20]:
-        lines.append(
-            f"{'flaky':<10} {finding['level']:<6} {finding['rule']}: "
-            f"{finding['message'][:100]} (did not reproduce)"
-        )
+    for label, findings, tail in (
+        ("new", persisting_new, ""),
+        ("flaky", result.unreproduced_findings, " (did not reproduce)"),
+    ):
+        groups = grouped(findings)
+        for finding, count in groups[:GROUPS_LISTED]:
+            lines.append(
+                f"{label:<10} {finding['level']:<6} {finding['rule']}: "
+                f"{one_line(finding['message'])}{times(count)}{tail}"
+            )
+        if len(groups) > GROUPS_LISTED:
+            lines.append(f"{label:<10} ... and {len(groups) - GROUPS_LISTED} more finding(s)")
     if result.fixed_findings:
         lines.append(f"{result.fixed_findings} finding(s) fixed")
     return "\n".join(lines)

@@ -176,10 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve_module.add_arguments(serve)
 
-    simulate = sub.add_parser(
-        "simulate-pipedrive", help="serve a local Pipedrive Channels API and judge the calls"
-    )
     from conformance.channels import cli as simulate_module
+
+    simulate = sub.add_parser(
+        "simulate-pipedrive",
+        help="serve a local Pipedrive Channels API (retired 2026-02-01) and judge the calls",
+        description=simulate_module.DESCRIPTION,
+    )
 
     simulate_module.add_arguments(simulate)
     return parser
@@ -238,7 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         from conformance.channels.twosided import run_two_sided
 
-        certify = partial(run_two_sided, wait=args.wait, announce=print)
+        certify = partial(run_two_sided, wait=args.wait, announce=progress.announce)
     try:
         report = certify(
             args.profile,
@@ -259,6 +262,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     return _publish(report, args, baseline)
+
+
+def baseline_lines(data: dict[str, Any], shown: int = 10) -> list[str]:
+    """The newly failing rules, then the new findings once each with their counts."""
+    from conformance.baseline import counted, one_line, times
+
+    result = data["baseline"]
+    lines = [f"  new rule: {rule}" for rule in result["new"]]
+    groups = counted(data)
+    for finding, count in groups[:shown]:
+        lines.append(f"  new{times(count)}: {finding['rule']}: {one_line(finding['message'])}")
+    if len(groups) > shown:
+        lines.append(f"  ... and {len(groups) - shown} more new finding(s) in summary.md")
+    return lines
 
 
 def _publish(report: Any, args: argparse.Namespace, baseline: dict[str, Any] | None) -> int:
@@ -292,6 +309,8 @@ def _publish(report: Any, args: argparse.Namespace, baseline: dict[str, Any] | N
             )
         regression = " - REGRESSION" if result["regressed"] else ""
         print(f"baseline {args.baseline}: {', '.join(parts)}{regression}")
+        for line in baseline_lines(data):
+            print(line)
     code = exit_code_of(data)
     missing = incomplete_must_rules(data)
     if args.require_complete and missing and code == 0:

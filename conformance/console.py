@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, TextIO
@@ -91,6 +92,9 @@ class ProgressPrinter:
 
     def __init__(self, out: TextIO = sys.stderr, quiet: bool = False, verbose: int = 0) -> None:
         self.out, self.quiet, self.verbose = out, quiet, verbose
+        # The simulator's threads and the run's emit at once (run --two-sided): one lock and
+        # one write per line, so two messages never share a line.
+        self._lock = threading.Lock()
         self.started = time.monotonic()
         self.tally = _Tally()
         self.fuzz_started: float | None = None
@@ -120,7 +124,18 @@ class ProgressPrinter:
 
     def _line(self, phase: str, text: str) -> None:
         elapsed = time.monotonic() - self.started
-        print(f"[{elapsed:6.1f}s] {phase:<9} {text}", file=self.out, flush=True)
+        self._write(self.out, f"[{elapsed:6.1f}s] {phase:<9} {text}")
+
+    def announce(self, text: str) -> None:
+        """A line the user must read whatever --quiet says (e.g. where the simulator listens):
+        on stdout, never run into a progress line."""
+        self._write(sys.stdout, text)
+
+    def _write(self, out: TextIO, text: str) -> None:
+        line = " ".join(text.splitlines()) + "\n"
+        with self._lock:
+            out.write(line)
+            out.flush()
 
     def close(self) -> None:
         pass
@@ -193,6 +208,10 @@ class LiveProgress:
                 self._finish_task()
         else:
             self.progress.console.print(f"{phase}: {message}", markup=False, highlight=False)
+
+    def announce(self, text: str) -> None:
+        """A line above the live display (a bare print would be drawn into it)."""
+        self.progress.console.print(text, markup=False, highlight=False)
 
     def _finish_task(self) -> None:
         if self.task is not None:

@@ -103,6 +103,19 @@ def discover(
     return found
 
 
+def candidate_line(ids: dict[str, str]) -> str:
+    """One sandbox candidate as a one-line YAML mapping, to sit after `# sandbox: `.
+
+    Never wrapped (a WhatsApp-style id is long, and a continuation line would not be
+    commented, so the untouched profile would not parse), and it parses back to exactly
+    `ids` once uncommented, whatever quotes, colons or non-ASCII the ids hold.
+    """
+    line = yaml.safe_dump(ids, default_flow_style=True, width=2**31 - 1, allow_unicode=True).strip()
+    if "\n" in line or yaml.safe_load(line) != ids:
+        line = json.dumps(ids)  # JSON with \u escapes: one line, and valid YAML
+    return line
+
+
 def write_profile(
     path: Path, manifest: str | None, channel: str | None, force: bool = False
 ) -> tuple[Path, bool]:
@@ -121,7 +134,7 @@ def write_profile(
     if candidates:
         sandbox += "\n# Candidates seen in the channel (uncomment one only if it is a test chat):"
         for ids in candidates:
-            sandbox += "\n# sandbox: " + yaml.safe_dump(ids, default_flow_style=True).strip()
+            sandbox += "\n# sandbox: " + candidate_line(ids)
     text = TEMPLATE.format(
         manifest=json.dumps(manifest or "manifest.json"),
         channel=json.dumps(channel) if channel else "REPLACE-with-a-providerChannelId",

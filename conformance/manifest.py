@@ -87,6 +87,23 @@ class Manifest:
     def endpoint(self, operation: str) -> EndpointTemplate | None:
         return self.endpoints.get(operation)
 
+    def unbound(self, operation: str) -> str:
+        """Why `operation` cannot be called: absent, or listed with a URL that a
+        manifest rule rejected (named, with the reason), so a skip never says "not in the
+        manifest" of an endpoint the vendor did list."""
+        raw = self.raw.get("endpoints") if isinstance(self.raw, dict) else None
+        url = raw.get(operation) if isinstance(raw, dict) else None
+        if url is None:
+            return f"{operation} is not in the manifest"
+        if not isinstance(url, str) or not _is_absolute(url):
+            problems = ["is not an absolute http(s) URL"]
+        else:
+            problems = _variable_problems(operation, EndpointTemplate(operation, url).variables)
+        return (
+            f"{operation} is in the manifest, but manifest.url-variables rejected its URL "
+            f"({'; '.join(problems)}), so it is never called"
+        )
+
 
 def is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()

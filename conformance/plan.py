@@ -1,9 +1,12 @@
-"""The plan: every step a run will take, the rules it serves and the writes it may make.
+"""The plan: every step a run will take, the rules it feeds and the writes it may make.
 
 Computed from the selected rules and the profile before any request is sent, so a vendor can
 read every write before it happens (`messaging-conformance plan`), and `--only` decides what
-is sent: a step runs only when one of its rules is selected, and a write happens only when a
-selected rule needs it. `--only 'manifest.*'` plans no request at all.
+is sent: a step runs when it feeds a selected rule, and a write happens only then.
+`STEP_RULES` is the one map of which step feeds which rule: a rule judged on every exchange
+(`EXCHANGE_RULES`) is fed by every step, so `--only RULE` gathers all the evidence a full run
+gathers for it, and the plan shows the writes that pulls in. `--only 'manifest.*'` writes
+nothing: it reads one walk of conversations, the data `manifest.capability-endpoints` judges.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from conformance.checks import EXCHANGE_CHECKS
 from conformance.client import UNKNOWN_PREFIX
+from conformance.contract import ENDPOINT_VARIABLES
 
 if TYPE_CHECKING:
     from conformance.manifest import Manifest
@@ -37,6 +41,44 @@ MID_WALK_RULES = frozenset({"pagination.cursor-walk", "pagination.messages-curso
 POST_RULES = frozenset(
     {"post.accepts-multipart", "post.invalid-body", "participants.group-post-rejected"}
 )
+CAPABILITY = "manifest.capability-endpoints"
+MID_WALK = "walks with a message arriving mid-walk"
+FUZZING = "generated requests"
+
+# step name -> the rules it feeds besides EXCHANGE_RULES, which every step that sends feeds.
+# The single source of "which evidence serves which rule": a new step adds its line here.
+STEP_RULES: dict[str, frozenset[str]] = {
+    # One walk at the default limit: the ids every other step needs, and the data the
+    # capability clauses read (avatars, expiring links). The conversation walks begin with
+    # the same walk, so a plan that has them needs no discovery step.
+    "discovery": frozenset({CAPABILITY}),
+    "conversation walks": frozenset({"pagination.cursor-walk"}),
+    "message walks": frozenset({"pagination.messages-cursor"}),
+    MID_WALK: MID_WALK_RULES,
+    "consistency": frozenset(
+        {"consistency.conversation-by-id", "consistency.sender-by-id", "consistency.message-by-id"}
+    ),
+    "unknown ids": frozenset(
+        {"notfound.channel", "notfound.conversation", "notfound.sender", "notfound.message"}
+    ),
+    "auth": frozenset({"auth.required", "auth.wrong-credentials"}),
+    "fixtures": frozenset({"auth.account-suspended", "error.forbidden"}),
+    "invalid input": frozenset({"robustness.invalid-input"}),
+    "posts": POST_RULES,
+    FUZZING: frozenset(),
+    "rate-limit probe": frozenset({"error.retry-by", "error.retry-by-horizon"}),
+    "delete": frozenset({"delete.channel"}),
+}
+
+
+def feeds(step: str) -> frozenset[str]:
+    """Every rule the step's exchanges are evidence for."""
+    return STEP_RULES[step] | EXCHANGE_RULES
+
+
+def fed_by(rule: str) -> list[str]:
+    """The steps whose evidence a rule is judged on (none for a manifest-only rule)."""
+    return [step for step in STEP_RULES if rule in feeds(step)]
 
 
 @dataclass(frozen=True)
@@ -111,8 +153,9 @@ def make_plan(
             ),
         )
     )
-    # The two cursor rules' "a message arrives mid-walk" clause: one post per selected rule.
-    mid_walk_rules = MID_WALK_RULES & selected
+    # The two cursor rules' "a message arrives mid-walk" clause: one post per rule judged
+    # (both when the exchange rules are, like the posts below: each request is evidence).
+    mid_walk_rules = MID_WALK_RULES if EXCHANGE_RULES & selected else MID_WALK_RULES & selected
     mid_walk_posts = tuple(
         Write(
             w.method,
@@ -135,87 +178,59 @@ def make_plan(
             ),
         )
     )
-    posts_selected = bool(POST_RULES & selected)
-    candidates = [
-        Step(
+    # A post judged only for the exchange rules still sends all of them: each is evidence.
+    post_rules = POST_RULES if EXCHANGE_RULES & selected else POST_RULES & selected
+    posts_selected = bool(post_rules)
+    actions: list[tuple[str, Callable[[Session], None], tuple[Write, ...]]] = [
+        (
             "conversation walks",
-            frozenset({"pagination.cursor-walk"}) | EXCHANGE_RULES,
             lambda s: (pagination.conversations(s), consistency.plain_reads(s)),
+            (),
         ),
-        Step("message walks", frozenset({"pagination.messages-cursor"}), pagination.messages),
-        Step(
-            "walks with a message arriving mid-walk",
-            MID_WALK_RULES,
+        ("message walks", pagination.messages, ()),
+        (
+            MID_WALK,
             lambda s: pagination.mid_walk(s, mid_walk_rules),
             mid_walk_posts,
         ),
-        Step(
+        (
             "consistency",
-            frozenset(
-                {
-                    "consistency.conversation-by-id",
-                    "consistency.sender-by-id",
-                    "consistency.message-by-id",
-                }
-            ),
             lambda s: (
                 consistency.conversations(s),
                 consistency.senders(s),
                 consistency.messages(s),
             ),
+            (),
         ),
-        Step(
-            "unknown ids",
-            frozenset(
-                {"notfound.channel", "notfound.conversation", "notfound.sender", "notfound.message"}
-            ),
-            access.unknown_ids,
-            harmless,
-        ),
-        Step(
-            "auth",
-            frozenset({"auth.required", "auth.wrong-credentials"}),
-            access.auth,
-            harmless,
-        ),
-        Step(
-            "fixtures",
-            frozenset({"auth.account-suspended", "error.forbidden"}),
-            access.fixtures,
-        ),
-        Step("invalid input", frozenset({"robustness.invalid-input"}), load.invalid_input),
-        Step(
-            "posts",
-            POST_RULES,
-            lambda s: writes.post(s, POST_RULES & selected),
-            sandbox_posts,
-        ),
+        ("unknown ids", access.unknown_ids, harmless),
+        ("auth", access.auth, harmless),
+        ("fixtures", access.fixtures, ()),
+        ("invalid input", load.invalid_input, ()),
+        ("posts", lambda s: writes.post(s, post_rules), sandbox_posts),
     ]
     if fuzz is not None:
-        candidates.append(
-            Step(
-                "generated requests",
-                EXCHANGE_RULES,
+        actions.append(
+            (
+                FUZZING,
                 lambda s: fuzz(s, posts_selected),
                 sandbox_posts if posts_selected else (),
-                phase="fuzzing",
             )
         )
-    candidates += [
-        Step(
-            "rate-limit probe",
-            frozenset({"error.retry-by", "error.retry-by-horizon"}),
-            load.rate_limit_probe,
-        ),
-        Step("delete", frozenset({"delete.channel"}), writes.delete, delete),
+    actions += [
+        ("rate-limit probe", load.rate_limit_probe, ()),
+        ("delete", writes.delete, delete),
+    ]
+    candidates = [
+        Step(name, feeds(name), action, step_writes, "fuzzing" if name == FUZZING else "scenarios")
+        for name, action, step_writes in actions
     ]
     steps = tuple(step for step in candidates if step.rules & selected)
-    if steps and steps[0] is not candidates[0]:
+    if (steps and steps[0] is not candidates[0]) or (not steps and CAPABILITY in selected):
         # Every other step needs real ids: discovery (one walk at the default limit) first.
         steps = (
             Step(
                 "discovery",
-                frozenset(),
+                feeds("discovery"),
                 lambda s: (
                     pagination.conversations(s, compare=False),
                     consistency.plain_reads(s),
@@ -235,10 +250,24 @@ def describe_plan(plan: Plan, profile: Profile, manifest: Manifest) -> list[str]
     for number, step in enumerate(plan.steps, start=3):
         rules = sorted(step.rules & plan.selected)
         shown = ", ".join(rules[:4]) + (f" and {len(rules) - 4} more" if len(rules) > 4 else "")
-        lines.append(f"{number}. {step.phase}: {step.name} (rules: {shown})")
+        if not rules:
+            lines.append(f"{number}. {step.phase}: {step.name} (the real ids the next steps use)")
+            continue
+        why = ""
+        if step.writes and not STEP_RULES.get(step.name, frozenset()) & plan.selected:
+            why = "; its requests, writes included, are evidence for rules judged on every request"
+        lines.append(f"{number}. {step.phase}: {step.name} (rules: {shown}{why})")
+    lines += [f"Not called: {manifest.unbound(op)}" for op in listed_but_unbound(manifest)]
     lines.append("")
     lines += write_lines(plan, manifest)
     return lines
+
+
+def listed_but_unbound(manifest: Manifest) -> list[str]:
+    """Operations the manifest lists whose URL a manifest rule rejected (never called)."""
+    raw = manifest.raw.get("endpoints") if isinstance(manifest.raw, dict) else None
+    listed = raw if isinstance(raw, dict) else {}
+    return [op for op in ENDPOINT_VARIABLES if op in listed and op not in manifest.endpoints]
 
 
 def write_lines(plan: Plan, manifest: Manifest) -> list[str]:

@@ -28,7 +28,14 @@ from conformance.har import HarWriter, run_inputs
 from conformance.ledger import INTERRUPTED, Ledger, verdict
 from conformance.manifest import Manifest, capability_result, lint, load_manifest
 from conformance.model import Exchange
-from conformance.plan import MANIFEST_RULES, Plan, make_plan, write_lines
+from conformance.plan import (
+    CAPABILITY,
+    EXCHANGE_RULES,
+    MANIFEST_RULES,
+    Plan,
+    make_plan,
+    write_lines,
+)
 from conformance.profile import Profile, load_profile
 from conformance.redact import Redactor
 from conformance.report import RunReport, describe_target
@@ -36,7 +43,6 @@ from conformance.rules import select
 from conformance.scenarios.session import Session
 from conformance.spec import Spec, bind, load_spec
 
-CAPABILITY = "manifest.capability-endpoints"
 Progress = Callable[[str, str], None]
 
 
@@ -286,6 +292,12 @@ def _run(
     ledger.fallback_reason = _unexercised_reason(client)
     dead = liveness.finish()  # after every worker's last exchange: the first to break
     ledger.record(dead, [])  # the HAR attaches it to its entry when it closes
+    if not options.fuzz:
+        # judged on every exchange, but no scenario request of this run applied to it
+        for rule in EXCHANGE_RULES & selected:
+            ledger.skip(
+                rule, f"{ledger.fallback_reason}; generated requests were not sent (--no-fuzz)"
+            )
     if client.down is None and recorder.count and "robustness.provider-alive" in selected:
         ledger.record([], ["robustness.provider-alive"])
     _judge_capability(target, session, ledger)

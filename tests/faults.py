@@ -630,7 +630,7 @@ FAULTS += [
         "manifest.https",
         manifest_edit=_http_delete,
         profile_edit=_no_disposable,
-        options={"only": ["manifest.*"]},  # judged without a request: none goes to that host
+        options={"only": ["manifest.*"]},  # no write, and no request goes to that host
     ),
     Fault(
         "manifest with an unknown key",
@@ -743,6 +743,7 @@ class DiesOn:
 
     def attach(self, server: ReferenceServer) -> None:
         self.server = server
+        self.dead = False  # a new server is a new process: the same mutant may run again
 
     def __call__(self, app: Wsgi) -> Wsgi:
         import socket
@@ -1235,8 +1236,9 @@ _ALSO = {
     "auth ignored": {"auth.wrong-credentials"},
     # the spec requires data.id
     "postMessage returns no id": {"response.schema"},
-    # every 401 loses its code and its JSON content type
+    # every 401 loses its code (no code is not the code 401 needs) and its JSON content type
     "HTML 401 page": {
+        "error.code-matches-status",
         "auth.required",
         "auth.wrong-credentials",
         "auth.account-suspended",

@@ -150,6 +150,22 @@ def test_github_job_summary_step_appends_summary_md(reports, tmp_path) -> None:
     assert "participants.exactly-two" in expected
 
 
+def test_job_summary_steps_pass_when_a_start_up_error_left_no_summary_md(tmp_path) -> None:
+    """Exit 2 before any report (bad profile, provider unreachable): the summary step says
+    so and succeeds, so the job's only failure is the run's own."""
+    summary = tmp_path / "step-summary.md"
+    summary.write_text("")
+    for recipe in (CI / "github-actions.yml", CI / "github-actions-nightly.yml"):
+        result = shell(step(recipe, "Job summary"), tmp_path, GITHUB_STEP_SUMMARY=str(summary))
+        assert result.returncode == 0, result.stderr
+    assert summary.read_text().count("No summary.md: the run stopped before writing it") == 2
+    for job in ("certify", "nightly"):
+        for line in gitlab_job("after_script", job).splitlines()[:1]:
+            assert "summary.md" in line
+            result = shell(line, tmp_path)
+            assert result.returncode == 0 and "No summary.md" in result.stdout, result.stderr
+
+
 class _FakeGitLab(BaseHTTPRequestHandler):
     posted: list[tuple[str, dict[str, str], dict]] = []
 

@@ -25,3 +25,51 @@ def test_a_run_emits_findings_fuzz_totals_and_request_latency(tmp_path) -> None:
     requests = [m for p, m in events if p == "request"]
     assert requests
     assert any(re.search(r" -> 200 in \d+ ms$", m) for m in requests)
+
+
+class _Writes:
+    """A stream that keeps each write call apart: what threads can interleave."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_lines_from_many_threads_never_share_a_line(monkeypatch) -> None:
+    """run --two-sided: the simulator's threads and the run emit at once. Each line is one
+    write of one whole line, under one lock, so two messages never run onto one line."""
+    import threading
+
+    from conformance.console import ProgressPrinter
+
+    out, stdout = _Writes(), _Writes()
+    monkeypatch.setattr("sys.stdout", stdout)
+    printer = ProgressPrinter(out)
+
+    def talk(n: int) -> None:
+        for i in range(50):
+            printer("channels", f"thread {n} call {i}")
+            printer.announce(f"announce {n} {i}")
+
+    threads = [threading.Thread(target=talk, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    printer("channels", "a vendor message\nwith a line break")
+    for calls in (out.calls, stdout.calls):
+        assert all(c.endswith("\n") and c.count("\n") == 1 for c in calls), calls[:4]
+    lines = "".join(out.calls).splitlines()
+    assert len(lines) == 301 and all(
+        re.search(r"channels  (thread \d+ call \d+|a )", x) for x in lines
+    )
+    assert lines[-1].endswith("a vendor message with a line break")
+    assert sorted("".join(stdout.calls).splitlines()) == sorted(
+        f"announce {n} {i}" for n in range(6) for i in range(50)
+    )

@@ -17,6 +17,7 @@ from conformance.errors import ConformanceError
 from conformance.init import write_profile
 from conformance.profile import load_profile
 from conformance.reference import ReferenceServer
+from tests.commands import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -116,6 +117,49 @@ def test_init_lists_sandbox_candidates_but_never_fills_the_sandbox(tmp_path, mon
         assert report.exit_code == 0 and report.findings == []
         assert report.to_dict()["plan"]["writes"] and all(
             "made-up channel ids" in w for w in report.to_dict()["plan"]["writes"]
+        )
+
+
+# Ids a real channel may hold: WhatsApp-style and long, quoted, unicode, colon-carrying.
+ODD_CANDIDATES = [
+    {
+        "conversation": "wa-main:conversation-with-491511234567890123456789@s.whatsapp.net",
+        "sender": "wa-main:491700000000000000000000000000000@s.whatsapp.net",
+        "recipient": "wa-main:491511234567890123456789@s.whatsapp.net",
+    },
+    {"conversation": 'say "hi": it\'s #1', "sender": "Zoë 東京", "recipient": "a: b, {c}"},
+    {"conversation": "line\nbreak", "sender": "- dash", "recipient": "x" * 300},
+]
+
+
+def test_init_profile_with_odd_candidate_ids_loads_and_each_candidate_parses(
+    tmp_path, monkeypatch
+) -> None:
+    """A candidate line never wraps onto an uncommented line: `plan` loads the untouched file,
+    and uncommenting one candidate gives exactly that conversation's ids."""
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_ID", "reference-client")
+    monkeypatch.setenv("PIPEDRIVE_CLIENT_SECRET", "reference-secret")
+    monkeypatch.setattr("conformance.init.discover", lambda *args: ODD_CANDIDATES)
+    target = tmp_path / "p.yaml"
+    with ReferenceServer() as server:
+        _, discovered = write_profile(target, server.manifest_url, "ref-main")
+        assert discovered
+        text = target.read_text(encoding="utf-8")
+        assert load_profile(target).sandbox is None
+        planned = cli("plan", "--profile", str(target))
+        assert planned.returncode == 0, planned.stderr
+    lines = [line for line in text.splitlines() if line.startswith("# sandbox: {")][1:]
+    assert len(lines) == len(ODD_CANDIDATES)
+    for line, ids in zip(lines, ODD_CANDIDATES, strict=True):
+        assert yaml.safe_load(line.removeprefix("# ")) == {"sandbox": ids}
+        chosen = tmp_path / "chosen.yaml"
+        chosen.write_text(text.replace(line, line.removeprefix("# ")), encoding="utf-8")
+        sandbox = load_profile(chosen).sandbox
+        assert sandbox is not None
+        assert (sandbox.conversation, sandbox.sender, sandbox.recipient) == (
+            ids["conversation"],
+            ids["sender"],
+            ids["recipient"],
         )
 
 

@@ -200,3 +200,31 @@ def test_report_page_without_its_script_shows_everything(big, tmp_path) -> None:
     # ... yet every group is there, expandable with details/summary, curl line included.
     assert f'<details id="g-{group["fingerprint"]}"' in dom and '<pre class="curl">' in dom
     assert dom.count("<details ") == html.count("<details ")
+
+
+@pytest.mark.skipif(chromium() is None, reason="no Chromium found (Debian package chromium)")
+def test_fix_first_cards_show_the_most_frequent_finding_inline(big, tmp_path) -> None:
+    """The first screen holds what to act on: request line, expected and got, the curl line
+    with its copy button; rules outside this run (not_applicable) come after judged ones."""
+    report = json.loads((big / "report.json").read_text())
+    html = browser(big / "report.html", tmp_path, "--dump-dom").stdout
+    assert "</html>" in html
+    fix_first = html.split('id="fix-first"')[1].split("</section>")[0]
+    card = fix_first.split("<code>response.content-type</code>")[1].split('<div class="fix">')[0]
+    group = biggest_group(report)
+    example = next(f for f in report["findings"] if f["fingerprint"] == group["fingerprint"])
+    request = example["request"]
+    flat = " ".join(text_of(card).split())
+    assert f"{request['method']} {request['url']}" in flat
+    rule = next(r for r in report["rules"] if r["id"] == "response.content-type")
+    assert f"Expected: {' '.join(rule['title'].split())}" in flat
+    assert f"Got: {' '.join(group['message'].split())}" in flat
+    total = sum(g["count"] for g in report["groups"] if g["rule"] == "response.content-type")
+    assert f"Most frequent ({group['count']} of {total} finding(s)):" in flat
+    curl = card.split('<button class="copy" type="button">copy</button><pre class="curl">')[1]
+    assert unescape(curl.split("</pre>")[0]) == example["reproduce"]
+    assert f'href="#g-{group["fingerprint"]}"' in card
+    statuses = re.findall(r'<tr data-level="\w+" data-status="(\w+)"', html)
+    judged = [i for i, s in enumerate(statuses) if s != "not_applicable"]
+    assert "not_applicable" in statuses
+    assert min(i for i, s in enumerate(statuses) if s == "not_applicable") > max(judged)

@@ -62,8 +62,9 @@ def logged(tmp_path):
         yield log, profile_path, profile
 
 
-def test_only_manifest_rules_sends_no_request(logged, tmp_path) -> None:
-    log, profile, _ = logged
+def test_only_manifest_rules_writes_nothing_and_reads_one_walk(logged, tmp_path) -> None:
+    """manifest.capability-endpoints judges the provider's data: one walk of reads, no write."""
+    log, profile, data = logged
     result = cli(
         "run",
         "--profile",
@@ -74,10 +75,11 @@ def test_only_manifest_rules_sends_no_request(logged, tmp_path) -> None:
         str(tmp_path / "out"),
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert log.requests == []
+    assert log.requests and log.writes() == []
+    assert all(p.startswith(f"/api/channels/{data['channel']}/") for _, p in log.requests)
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["requests"] == 0 and report["plan"]["writes"] == []
-    assert "No request" in result.stderr or "none" in result.stderr
+    assert report["plan"] == {"steps": ["discovery"], "writes": []}
+    assert "Writes: none" in result.stderr
 
 
 def test_plan_lists_every_write_and_sends_nothing(logged) -> None:
@@ -92,7 +94,10 @@ def test_plan_lists_every_write_and_sends_nothing(logged) -> None:
     assert out.count("POST postMessage") == 3 and out.count("DELETE deleteChannelById") == 2
     assert "one text message in the middle of a walk, per cursor rule (up to two)" in out
     assert "made-up channel ids" in out
-    reads_only = cli("plan", "--profile", str(profile), "--only", "auth.*")
+    # auth.valid-accepted is judged on every request (posts too): name the two probe rules
+    reads_only = cli(
+        "plan", "--profile", str(profile), "--only", "auth.required", "--only", "auth.wr*"
+    )
     assert "only conversation" not in reads_only.stdout  # no post rule selected: no post
     assert "only channel" not in reads_only.stdout
     assert log.requests == []
@@ -149,7 +154,9 @@ def test_writes_follow_the_selected_rules(logged, tmp_path) -> None:
         "--profile",
         str(profile),
         "--only",
-        "auth.*",
+        "auth.required",
+        "--only",
+        "auth.wrong-credentials",
         "--no-fuzz",
         "--report-dir",
         str(tmp_path / "a"),

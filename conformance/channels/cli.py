@@ -12,6 +12,18 @@ import signal
 import threading
 from typing import Any
 
+from conformance.channels.simulator import RETIRED
+
+DESCRIPTION = (
+    "Serve a local imitation of Pipedrive's Channels API, record every call your app makes, "
+    "call your manifest back as Pipedrive does, and judge both. Pipedrive retired the "
+    f"Channels API (announced {RETIRED['announced']}: POST /v1/channels, POST "
+    "/v1/channels/messages/receive and both DELETEs were removed on "
+    f"{RETIRED['removed']}): the simulator certifies against the last published contract of "
+    "that API, for integrations built on it and for platforms that implement the same "
+    "contract."
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

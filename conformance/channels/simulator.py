@@ -28,7 +28,23 @@ from conformance.report import RunReport
 from conformance.rules import CATALOGUE, select
 from conformance.runner import Target
 
-SPEC_VERSION = "Pipedrive API v1, Channels (operations flagged deprecated; still documented)"
+# Pipedrive retired the Channels API: the simulator certifies against its last published
+# contract (for integrations built on it, and for platforms that implement the same contract).
+RETIRED = {
+    "notice": "Pipedrive changelog: Breaking change: Deprecation of Channels API",
+    "announced": "2025-11-14",
+    "removed": "2026-02-01",
+    "operations": [
+        "POST /v1/channels",
+        "POST /v1/channels/messages/receive",
+        "DELETE /v1/channels/{id}",
+        "DELETE /v1/channels/{channel-id}/conversations/{conversation-id}",
+    ],
+}
+SPEC_VERSION = (
+    "Pipedrive API v1, Channels: the last published contract (Pipedrive removed these "
+    f"operations on {RETIRED['removed']}, announced {RETIRED['announced']})"
+)
 NOT_EXERCISED = "manifest-side rule not exercised by the simulator's callbacks"
 Progress = Callable[[str, str], None]
 
@@ -164,6 +180,7 @@ class Simulator:
             "channels": {
                 "base_url": self.base_url,
                 "spec": SPEC_VERSION,
+                "retired": RETIRED,
                 "calls_received": memory.calls,
                 "callbacks": self.recorder.count,
                 "registered": sorted(memory.pipedrive_ids.values()),

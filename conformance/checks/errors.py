@@ -86,21 +86,46 @@ def check_envelope(exchange: Exchange, ctx: CheckContext) -> list[Finding] | Non
 def check_code_matches_status(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
     if not _client_error(exchange) or exchange.response.status not in ERROR_CODES:  # type: ignore[union-attr]
         return None
-    data = _error_data(exchange)
-    if data is None or not isinstance(data.get("code"), str):
-        return None  # a broken envelope is error.envelope's finding
     status = exchange.response.status  # type: ignore[union-attr]
     allowed = ERROR_CODES[status]
+    expected = "expected " + " or ".join(sorted(allowed))
+    data = _error_data(exchange)
+    if data is None or not isinstance(data.get("code"), str):
+        # No code is not the code its status needs: judged here as well as under
+        # error.envelope (whose finding says how the envelope is broken).
+        return [
+            _finding(
+                "error.code-matches-status",
+                exchange,
+                f"{status} body carries no code ({_missing_code(exchange, data)}); {expected}",
+            )
+        ]
     if data["code"] in allowed:
         return []
     return [
         _finding(
             "error.code-matches-status",
             exchange,
-            f"{status} body has data.code {excerpt(data['code'], 40)}; expected "
-            + " or ".join(sorted(allowed)),
+            f"{status} body has data.code {excerpt(data['code'], 40)}; {expected}",
         )
     ]
+
+
+def _missing_code(exchange: Exchange, data: dict[str, Any] | None) -> str:
+    """Why an error body has no string data.code: what stands in its place."""
+    response = exchange.response
+    assert response is not None
+    if response.truncated:
+        return "the body was cut at the cap"
+    if not response.body:
+        return "empty body"
+    if not response.is_json:
+        return f"a {response.content_type or 'untyped'} body, not JSON"
+    if data is None:
+        return "no data object"
+    if "code" not in data:
+        return "data.code missing"
+    return f"data.code is {excerpt(data['code'], 20)}, not a string"
 
 
 def parse_retry_by(value: Any) -> tuple[datetime | None, str | None]:

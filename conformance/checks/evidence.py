@@ -68,11 +68,28 @@ def error_code(exchange: Exchange | None) -> Any:
 
 
 def describe(exchange: Exchange) -> str:
-    """`404 NOT_FOUND`, `200`, or `no response (timeout ...)`: how a response looked."""
-    if exchange.response is None:
+    """How a response looked: `404 'NOT_FOUND'`, `200`, `no response (timeout ...)`, and for
+    an error status what stood in the code's place: `404 with data.code missing`, `401 with
+    a text/html body (not JSON)`, so "got 404, expected 404 NOT_FOUND" never happens."""
+    response = exchange.response
+    if response is None:
         return f"no response ({exchange.error})"
     code = error_code(exchange)
-    return f"{exchange.response.status}" + (f" {excerpt(code, 40)}" if code is not None else "")
+    if code is not None:
+        return f"{response.status} {excerpt(code, 40)}"
+    if response.status < 400:
+        return f"{response.status}"
+    if response.truncated:
+        return f"{response.status} with a body cut at the cap"
+    if not response.body:
+        return f"{response.status} with an empty body"
+    if not response.is_json:
+        kind = response.content_type or "no Content-Type"
+        return f"{response.status} with a {kind} body (not JSON)"
+    body = response.json()
+    if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        return f"{response.status} with no data object (so no data.code)"
+    return f"{response.status} with data.code missing"
 
 
 def next_cursor(value: Any) -> str | None:

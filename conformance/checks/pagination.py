@@ -10,6 +10,7 @@ from typing import Any
 
 from conformance.checks.context import CheckContext
 from conformance.checks.evidence import data_of
+from conformance.checks.text import excerpt
 from conformance.model import Exchange, Finding
 
 DEFAULT_LIMIT = 30
@@ -65,7 +66,7 @@ def check_messages_limit(exchange: Exchange, ctx: CheckContext) -> list[Finding]
             findings.append(
                 Finding(
                     "pagination.messages-limit",
-                    f"conversation {str(conversation.get('id'))[:40]!r}"
+                    f"conversation {excerpt(conversation.get('id'), 160)}"
                     f" has {len(messages)} messages for messages_limit={limit}",
                     exchange.operation,
                     exchange,

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 # The order a reader fixes things in: certification blockers, then warnings, then the rest.
-STATUS_ORDER = {"failed": 0, "warning": 1, "skipped": 2, "passed": 3}
+# not_applicable (a side this run does not include) after every judged or skipped rule
+STATUS_ORDER = {"failed": 0, "warning": 1, "skipped": 2, "passed": 3, "not_applicable": 4}
 
 
 @dataclass(frozen=True)

@@ -261,6 +261,33 @@ def _families(rules: list[dict[str, Any]]) -> str:
     return f'<div class="families">{"".join(rows)}</div>'
 
 
+def _most_frequent(entry: RuleFindings) -> str:
+    """The rule's most frequent finding on the first screen: its request line, what was
+    expected and what came back, and the curl line that sends it again (with copy)."""
+    if not entry.groups:
+        return ""
+    group = entry.groups[0]
+    example = group.example or {}
+    request = example.get("request") or {}
+    total = sum(g.count for g in entry.groups)
+    parts = [
+        '<div class="top">',
+        f"<p><strong>Most frequent</strong> ({_e(group.count)} of {_e(total)} finding(s)):</p>",
+    ]
+    if request:
+        parts.append(
+            f'<pre class="request">{_e(request.get("method"))} {_e(request.get("url"))}</pre>'
+        )
+    parts.append(
+        f"<p><strong>Expected:</strong> {_e(entry.rule.get('title', ''))}<br>"
+        f"<strong>Got:</strong> {_e(group.message)}</p>"
+    )
+    if example.get("reproduce"):
+        parts.append(f'<pre class="curl">{_e(example["reproduce"])}</pre>')
+    parts.append(f'<p><a href="#g-{_e(group.fingerprint)}">This finding in full</a></p></div>')
+    return "".join(parts)
+
+
 def _fix_first(entries: list[RuleFindings]) -> str:
     blocking = [e for e in entries if e.rule["status"] == "failed" and e.rule["level"] == "MUST"]
     if not blocking:
@@ -270,7 +297,8 @@ def _fix_first(entries: list[RuleFindings]) -> str:
         f'<span class="count">{_e(e.rule.get("failures", 0))} finding(s)</span></h3>'
         f"<p>Why: {_e(e.rule.get('rationale', ''))}</p>"
         + (f'<p class="hint">How to fix: {_e(e.rule["hint"])}</p>' if e.rule.get("hint") else "")
-        + f'<p><a href="#{_e(e.anchor)}">See its findings</a></p></div>'
+        + _most_frequent(e)
+        + f'<p><a href="#{_e(e.anchor)}">See all its findings</a></p></div>'
         for e in blocking
     )
     return f'<section id="fix-first"><h2>Fix first: failing MUST rules</h2>{cards}</section>'

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.baseline import GROUPS_LISTED, counted, times
 from conformance.render.groups import group_findings, similar
 
 ICONS = {"certified": "✅", "incomplete": "⚠️", "failed": "❌", "error": "⛔", "interrupted": "⏹️"}
@@ -96,17 +97,22 @@ def render_markdown(data: dict[str, Any]) -> str:
 
 def _baseline_findings(data: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
     """New, fixed and did-not-reproduce findings for a nightly job's summary."""
-    by_print = {g["fingerprint"]: g for g in data.get("groups", [])}
-    by_print.update((f["fingerprint"], f) for f in data.get("findings", []))
     lines = []
+    if baseline.get("new"):
+        rules = ", ".join(f"`{rule}`" for rule in baseline["new"])
+        lines.append(f"- newly failing rule(s) ({len(baseline['new'])}): {rules}")
     for label, key in (
         ("new", "new_findings"),
         ("did not reproduce", "did_not_reproduce_findings"),
     ):
-        for fingerprint in baseline.get(key, [])[:20]:
-            finding = by_print.get(fingerprint)
-            if finding is not None:
-                lines.append(f"- {label}: `{finding['rule']}` {_cell(finding['message'], 120)}")
+        # one fingerprint per new finding: listed once, most frequent first, with its count
+        groups = counted(data, key)
+        for finding, count in groups[:GROUPS_LISTED]:
+            lines.append(
+                f"- {label}{times(count)}: `{finding['rule']}` {_cell(finding['message'], 400)}"
+            )
+        if len(groups) > GROUPS_LISTED:
+            lines.append(f"- {label}: ... and {len(groups) - GROUPS_LISTED} more finding(s)")
     if baseline.get("skipped"):
         lines.append(f"- passed before, skipped now: {', '.join(baseline['skipped'])}")
     if baseline.get("fixed_findings"):

@@ -143,7 +143,7 @@ def unknown_ids(session: Session) -> None:
     )
     for operation, variable, rule in probes:
         if not session.has(operation):
-            session.ledger.skip(rule, f"{operation} is not in the manifest")
+            session.ledger.skip(rule, session.unbound(operation))
             continue
         what = f"{operation} with unknown {variable}"
         evidence.append(

@@ -68,7 +68,7 @@ def sender_ids(seen: Seen) -> list[str]:
 def senders(session: Session) -> None:
     rule = "consistency.sender-by-id"
     if not session.has("getSenderById"):
-        session.ledger.skip(rule, "getSenderById is not in the manifest")
+        session.ledger.skip(rule, session.unbound("getSenderById"))
         return
     ids = sender_ids(session.seen)
     if not ids:
@@ -81,7 +81,7 @@ def senders(session: Session) -> None:
 def messages(session: Session) -> None:
     rule = "consistency.message-by-id"
     if not session.has("getMessageById"):
-        session.ledger.skip(rule, "getMessageById is not in the manifest")
+        session.ledger.skip(rule, session.unbound("getMessageById"))
         return
     keys = session.seen.expiring_messages[:MAX_LOOKUPS]
     keys += [k for k in list(session.seen.messages)[:5] if k not in keys]

@@ -103,6 +103,10 @@ class Session:
     def has(self, operation: str) -> bool:
         return self.client.manifest.endpoint(operation) is not None
 
+    def unbound(self, operation: str) -> str:
+        """Why a rule that needs `operation` is skipped (see Manifest.unbound)."""
+        return self.client.manifest.unbound(operation)
+
     def call(
         self,
         operation: str,
@@ -139,6 +143,11 @@ class Session:
     def unknown_id(self, kind: str) -> str:
         """An id no provider can hold, reproducible from the run's seed."""
         return f"{UNKNOWN_PREFIX}{kind}-{self.rng.getrandbits(48):012x}"
+
+    @staticmethod
+    def made_up(value: str) -> bool:
+        """An id `unknown_id` made (no real one was seen): the provider's 404 is right."""
+        return value.startswith(UNKNOWN_PREFIX)
 
     def sample_ids(self) -> dict[str, str]:
         """Real ids for every path variable, so a request is valid but for what is tested."""

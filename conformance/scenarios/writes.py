@@ -30,7 +30,7 @@ def post(session: Session, rules: frozenset[str] = frozenset(POST_RULES)) -> Non
         why = (
             "the profile names no sandbox conversation"
             if sandbox is None
-            else "postMessage is not in the manifest"
+            else session.unbound("postMessage")
         )
         for rule in POST_RULES:
             session.ledger.skip(rule, why)
@@ -93,7 +93,7 @@ def delete(session: Session) -> None:
             rule,
             "the profile names no disposable_channel"
             if channel is None
-            else "deleteChannelById is not in the manifest",
+            else session.unbound("deleteChannelById"),
         )
         return
     not_ready = disposable.prepare(session)  # the profile's recreate command, if any

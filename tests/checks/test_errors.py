@@ -56,9 +56,48 @@ def test_code_matches_status(ctx, status, code, ok) -> None:
     assert rules(findings) == ([] if ok else ["error.code-matches-status"])
 
 
-def test_code_check_leaves_broken_envelopes_and_other_statuses_alone(ctx) -> None:
-    assert errors.check_code_matches_status(exchange(404, raw=b"<html>", body=None), ctx) is None
+@pytest.mark.parametrize(
+    ("status", "kwargs", "message"),
+    [
+        (
+            404,
+            {"raw": b"<html>Not Found</html>", "content_type": "text/html"},
+            "404 body carries no code (a text/html body, not JSON); expected NOT_FOUND",
+        ),
+        (
+            401,
+            {"raw": b"", "content_type": ""},
+            "401 body carries no code (empty body); expected ACCOUNT_SUSPENDED or UNAUTHORIZED",
+        ),
+        (
+            404,
+            {"body": {"success": False, "data": {"message": "gone"}}},
+            "404 body carries no code (data.code missing); expected NOT_FOUND",
+        ),
+        (
+            404,
+            {"body": {"success": False, "error": "gone"}},
+            "404 body carries no code (no data object); expected NOT_FOUND",
+        ),
+        (
+            400,
+            {"body": {"success": False, "data": {"code": 400}}},
+            "400 body carries no code (data.code is 400, not a string); expected INVALID_BODY",
+        ),
+    ],
+)
+def test_an_error_body_without_a_code_fails_the_code_its_status_needs(
+    ctx, status, kwargs, message
+) -> None:
+    """Judged, never 'not exercised': no code is not the code the status needs."""
+    (finding,) = errors.check_code_matches_status(exchange(status, **kwargs), ctx)
+    assert (finding.rule, finding.message) == ("error.code-matches-status", message)
+
+
+def test_code_check_leaves_other_statuses_and_successes_alone(ctx) -> None:
     assert errors.check_code_matches_status(exchange(418, error_body("TEAPOT")), ctx) is None
+    assert errors.check_code_matches_status(exchange(500, raw=b"<html>"), ctx) is None
+    assert errors.check_code_matches_status(exchange(200, {"success": True}), ctx) is None
 
 
 def rate_limited(retry_by: object = "2026-01-01T12:00:30.000Z", **kw):

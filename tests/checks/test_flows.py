@@ -53,6 +53,25 @@ def test_refusal_with_another_answer_fails(status, code, shown) -> None:
     assert shown in finding.message and "expected 401 UNAUTHORIZED" in finding.message
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "got"),
+    [
+        ({"raw": b"<html>no</html>", "content_type": "text/html"}, "401 with a text/html body"),
+        ({"body": {"success": False, "data": {"message": "no"}}}, "401 with data.code missing"),
+        ({"body": {"success": False}}, "401 with no data object (so no data.code)"),
+        ({"raw": b"", "content_type": ""}, "401 with an empty body"),
+    ],
+)
+def test_refusal_with_the_right_status_says_what_stood_in_the_codes_place(kwargs, got) -> None:
+    """Never "got 401, expected 401 UNAUTHORIZED": the message names what was wrong."""
+    context = refused(401, "UNAUTHORIZED").context
+    (finding,) = judge_step("refusals", [exchange(401, context=dict(context), **kwargs)])[
+        "auth.required"
+    ]
+    assert finding.message.startswith(f"getConversations with no Authorization header: got {got}")
+    assert finding.message.endswith(", expected 401 UNAUTHORIZED")
+
+
 def test_refusals_group_by_the_rule_each_exchange_names() -> None:
     result = judge_step(
         "refusals",

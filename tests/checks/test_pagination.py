@@ -50,3 +50,13 @@ def test_messages_limit(ctx) -> None:
         operation="getConversationById",
     )
     assert rules(pagination.check_messages_limit(by_id, ctx)) == ["pagination.messages-limit"]
+
+
+def test_a_long_conversation_id_is_named_whole_in_the_message(ctx) -> None:
+    """A WhatsApp-style id is longer than 40 characters: never cut mid-string."""
+    long_id = "wa-main:conversation-with-491511234567890123456789@s.whatsapp.net"
+    body = {"success": True, "data": [{"id": long_id, "messages": [{"id": "m"}] * 4}]}
+    (finding,) = pagination.check_messages_limit(
+        exchange(200, body, query={"messages_limit": "3"}), ctx
+    )
+    assert finding.message == f"conversation {long_id!r} has 4 messages for messages_limit=3"
