@@ -108,7 +108,10 @@ def test_mid_walk_posts_are_planned_only_for_the_cursor_rules(logged) -> None:
     for only, planned in (
         ("pagination.cursor-walk", True),
         ("pagination.messages-cursor", True),
-        ("pagination.*-limit", False),
+        ("consistency.*", False),
+        ("notfound.*", False),
+        # judged on every request, the mid-walk ones too: the step (and its post) is evidence
+        ("pagination.*-limit", True),
     ):
         out = cli("plan", "--profile", str(profile), "--only", only).stdout
         assert ("in the middle of a walk, per cursor rule" in out) is planned, (only, out)
