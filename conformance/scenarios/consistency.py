@@ -7,7 +7,6 @@ and judged by `conformance.checks.flows.judge_lookups`.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from conformance.model import Exchange
@@ -22,8 +21,7 @@ def _lookups(session: Session, jobs: list[tuple[str, dict[str, str], dict[str, A
         operation, path, context = job
         return session.call(operation, STEP, path, context=context)
 
-    with ThreadPoolExecutor(max_workers=max(1, session.workers)) as pool:
-        session.conclude(STEP, list(pool.map(one, jobs)))
+    session.conclude(STEP, session.parallel(one, jobs, session.workers))
 
 
 def _want(rule: str, want: str, what: str) -> dict[str, Any]:
