@@ -19,6 +19,7 @@ from conformance.rejudge import rejudge
 from conformance.runner import RunOptions, run
 from tests.commands import ROOT, cli
 from tests.faults import FAULTS, path, provider, rewrite
+from tests.mutant_runs import mutant_params
 
 SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
 SECRET = "reference-secret"
@@ -183,28 +184,35 @@ REJUDGED = [
     "slow endpoint past the timeout",  # no response at all
     "manifest without postMessage",  # manifest lint
     "avatars flagged but no getSenderById",  # capability, from the data seen
-    "empty pages with a cursor forever",  # 429 retries inside a walk
+    "empty pages with a cursor forever",  # a walk that never ends
 ]
 
 
-@pytest.mark.parametrize("name", REJUDGED)
-def test_rejudge_reproduces_statuses_and_findings(tmp_path: Path, name: str) -> None:
-    fault = next(f for f in FAULTS if f.name == name)
+@pytest.mark.parametrize("fault", mutant_params([f for f in FAULTS if f.name in REJUDGED]))
+def test_rejudge_reproduces_statuses_and_findings(mutant_run, fault) -> None:
+    """The HAR of the mutant's one run (shared with the mutant table) judged again offline."""
+    live, har = mutant_run(fault).report, mutant_run(fault).har
+    assert_rejudged_like(rejudge(har), live, fault.rule)
 
-    def edit(profile: dict) -> None:
-        if not fault.rule.startswith("error.retry-by"):
-            quick(profile)
-        if fault.profile_edit:
-            fault.profile_edit(profile)
 
-    with provider(tmp_path, fault.wrap, edit, manifest_edit=fault.manifest_edit) as (_, p):
-        options = {"timeout": fault.timeout, "fuzz": fault.fuzz, **fault.options}
-        live = run(RunOptions(profile=p, seed=3, har=tmp_path / "run.har", **options))
-    again = rejudge(tmp_path / "run.har")
+def test_every_rejudged_mutant_exists() -> None:
+    assert sorted(set(REJUDGED) - {f.name for f in FAULTS}) == []
+
+
+def test_rejudge_of_429_retries_inside_a_walk(tmp_path: Path) -> None:
+    """The shared mutant runs meet no rate limit (tests/mutant_runs.py); this one walks endless
+    empty pages into the reference's 50 requests/s, so the HAR holds retried 429s."""
+    fault = next(f for f in FAULTS if f.name == "empty pages with a cursor forever")
+    with provider(tmp_path, fault.wrap, quick) as (_, p):
+        live = run(RunOptions(profile=p, seed=3, har=tmp_path / "run.har", fuzz=False))
+    entries = json.loads((tmp_path / "run.har").read_text())["log"]["entries"]
+    assert any(e["response"]["status"] == 429 for e in entries)
+    assert_rejudged_like(rejudge(tmp_path / "run.har"), live, fault.rule)
+
+
+def assert_rejudged_like(again, live, rule: str) -> None:
     assert statuses(again) == statuses(live)
-    assert findings_of(again) == findings_of(live) and any(
-        f.rule == fault.rule for f in again.findings
-    )
+    assert findings_of(again) == findings_of(live) and any(f.rule == rule for f in again.findings)
     assert again.verdict == live.verdict
     assert again.meta["rejudged"]["requests_sent"] == 0
     jsonschema_rs.validate(SCHEMA, again.to_dict())
@@ -448,14 +456,14 @@ def test_same_seed_sends_the_same_requests_in_the_same_order(tmp_path: Path) -> 
     fault = next(f for f in FAULTS if f.name == "three participants")
     hars = []
     for attempt in ("1", "2"):
-        # Same provider state: a fresh provider each time, no rate limit (which request
-        # meets a 429 depends on timing) and one worker (threads would interleave lookups).
+        # Same provider state: a fresh provider each time, and no rate limit (which request
+        # meets a 429 depends on timing). Two workers: their lookups are recorded in order.
         with provider(tmp_path / attempt, fault.wrap, quick, ReferenceConfig(rate_limit=None)) as (
             _,
             profile,
         ):
             hars.append(tmp_path / attempt / "run.har")
-            run(RunOptions(profile=profile, seed=99, max_examples=10, workers=1, har=hars[-1]))
+            run(RunOptions(profile=profile, seed=99, max_examples=10, workers=2, har=hars[-1]))
     first, second = _requests(hars[0]), _requests(hars[1])
     assert len(first) > 100 and first == second
     other = tmp_path / "3"
