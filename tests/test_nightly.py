@@ -380,6 +380,33 @@ def test_a_must_rule_that_went_from_passed_to_skipped_is_a_regression() -> None:
     assert not diff(old, soft).regressed  # a SHOULD is listed, not a regression
 
 
+def test_diff_warns_when_the_reports_were_made_with_different_versions(tmp_path: Path) -> None:
+    """A nightly that floated to another hypothesis generates other requests: `diff` says
+    so before the changes, in text and JSON, and says nothing when the versions agree."""
+    versions = {"suite": "0.1.0", "schemathesis": "4.32.5", "hypothesis": "6.170.17"}
+    old = {**_report({"auth.required": ("MUST", "passed")}), "versions": versions}
+    same = {**_report({"auth.required": ("MUST", "passed")}), "versions": dict(versions)}
+    newer = {**same, "versions": {**versions, "hypothesis": "6.171.0", "python": "3.12.1"}}
+    assert diff(old, same).versions_changed == {} and "warning" not in render_diff(diff(old, same))
+    result = diff(old, newer)
+    assert result.versions_changed == {
+        "hypothesis": ("6.170.17", "6.171.0"),
+        "python": (None, "3.12.1"),
+    }
+    first = render_diff(result).splitlines()[0]
+    assert first.startswith("warning: the reports were made with different versions")
+    assert "hypothesis 6.170.17 -> 6.171.0; python None -> 3.12.1" in first
+    assert render_diff(result).splitlines()[1] == "no change"
+    assert diff(_report({}), newer).versions_changed == {}  # a report without versions
+    files = [tmp_path / "old.json", tmp_path / "new.json"]
+    for path_, data in zip(files, (old, newer), strict=True):
+        path_.write_text(json.dumps(data))
+    shown = cli("diff", *map(str, files), "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["versions_changed"]["hypothesis"] == ["6.170.17", "6.171.0"]
+    assert "6.170.17 -> 6.171.0" in cli("diff", *map(str, files)).stdout
+
+
 def test_findings_that_did_not_reproduce_are_listed_apart() -> None:
     old = _report({"response.content-type": ("MUST", "passed")})
     flaky = _report(
