@@ -27,7 +27,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         return
     reports = terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
     outcomes = {
-        re.search(r"\[(.*)\]$", r.nodeid).group(1): r.passed
+        re.search(r"\[(.*)\](?:@[^\]]*)?$", r.nodeid).group(1): r.passed
         for r in reports
         if "test_mutant_is_caught_by_its_rule[" in r.nodeid and r.when == "call"
     }

@@ -152,6 +152,7 @@ def reports(tmp_path_factory) -> Path:
     return work
 
 
+@pytest.mark.xdist_group("ci recipes reports")  # shares a module fixture
 def test_github_job_summary_step_appends_summary_md(reports, tmp_path) -> None:
     summary = tmp_path / "step-summary.md"
     summary.write_text("earlier step\n")
@@ -189,6 +190,7 @@ def gitlab_api() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.mark.xdist_group("ci recipes reports")  # shares a module fixture
 def test_gitlab_posts_summary_md_as_a_merge_request_note(reports, gitlab_api) -> None:
     after = gitlab_job("after_script", "certify")
     env = {"CI_API_V4_URL": gitlab_api, "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7"}

@@ -108,6 +108,7 @@ def recorded(tmp_path_factory) -> tuple[Path, dict]:
     return tmp, json.loads((tmp / "run.har").read_text())
 
 
+@pytest.mark.xdist_group("nightly recorded run")  # shares a module fixture
 def test_har_is_valid_har_1_2_with_findings_context_and_inputs(recorded) -> None:
     tmp, har = recorded
     log = har["log"]
@@ -129,6 +130,7 @@ def test_har_is_valid_har_1_2_with_findings_context_and_inputs(recorded) -> None
     )
 
 
+@pytest.mark.xdist_group("nightly recorded run")  # shares a module fixture
 def test_har_is_redacted_like_every_other_output(recorded) -> None:
     tmp, _ = recorded
     text = (tmp / "run.har").read_text()
