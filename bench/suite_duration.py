@@ -8,7 +8,8 @@ a fast one); this prints the figures and writes bench/suite_duration.json.
 It clones this repository's HEAD commit into a temporary folder, installs it the way
 `.ci/run` does (a fresh virtualenv, `pip install -c constraints.txt -e '.[test]'`), checks
 that `.ci/run` ends with exactly the command the README prints, then runs that command in
-the clone and times it. Uncommitted changes are not part of the clone (it says so).
+the clone and times it (its whole output goes to bench/suite_duration.log). Uncommitted
+changes are not part of the clone (it says so).
 """
 
 from __future__ import annotations
@@ -49,14 +50,14 @@ def ci_test_command(root: Path) -> str:
     return lines[-1]
 
 
-def shell(command: str, cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+def shell(command: str, cwd: Path, **env: str) -> tuple[float, subprocess.CompletedProcess[str]]:
     started = time.monotonic()
     result = subprocess.run(
         ["bash", "-eo", "pipefail", "-c", command],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
+        env={**{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}, **env},
     )
     return time.monotonic() - started, result
 
@@ -64,6 +65,12 @@ def shell(command: str, cwd: Path) -> tuple[float, subprocess.CompletedProcess[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the clone (prints where)")
+    parser.add_argument(
+        "--durations",
+        type=int,
+        default=0,
+        help="also list the N slowest tests (through PYTEST_ADDOPTS; the command is unchanged)",
+    )
     args = parser.parse_args()
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"],
@@ -92,8 +99,14 @@ def main() -> None:
     if installed.returncode != 0:
         print(installed.stdout[-2000:] + installed.stderr[-2000:], file=sys.stderr)
         raise SystemExit("install failed")
-    test_s, tested = shell(command, clone)
-    tail = (tested.stdout + tested.stderr).strip().splitlines()[-6:]
+    extra = {"PYTEST_ADDOPTS": f"--durations={args.durations}"} if args.durations else {}
+    test_s, tested = shell(command, clone, **extra)
+    (ROOT / "bench" / "suite_duration.log").write_text(tested.stdout + tested.stderr)
+    output = (tested.stdout + tested.stderr).strip().splitlines()
+    tail = output[-6:]
+    if args.durations:
+        start = next((i for i, line in enumerate(output) if "slowest" in line), len(output))
+        print("\n".join(output[start : start + args.durations + 1]))
     out.update(
         test_s=round(test_s, 1),
         exit_code=tested.returncode,

@@ -16,6 +16,13 @@ def mutant_run(tmp_path_factory: pytest.TempPathFactory) -> Callable:
     return cache(tmp_path_factory)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` (over ~20 s, mostly waiting) are handed out first: pytest-xdist
+    gives work in collection order, and a long test started last would end the run alone.
+    Only the schedule changes: no test depends on another's order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """The mutation score, from the reports of test_mutant_is_caught_by_its_rule: a mutant
     whose test passed was caught by its rule. Computed from the reports (not from state the

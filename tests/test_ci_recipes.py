@@ -94,6 +94,7 @@ def test_no_recipe_installs_the_suite_from_pypi_or_a_missing_tag() -> None:
             assert re.search(r"^  CONFORMANCE_REF: set-me-to-a-commit-sha$", text, re.M), recipe
 
 
+@pytest.mark.slow
 def test_the_install_line_installs_the_suite_from_a_pinned_git_ref(tmp_path) -> None:
     """The recipes' install command, verbatim, against this repository at its HEAD commit,
     in a fresh virtualenv whose dependencies are this test run's own (a .pth file; the

@@ -16,7 +16,7 @@ import conformance
 from conformance.errors import ConformanceError
 from conformance.init import write_profile
 from conformance.profile import load_profile
-from conformance.reference import ReferenceServer
+from conformance.reference import ReferenceConfig, ReferenceServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -182,29 +182,42 @@ def har_requests(path: Path) -> list[tuple[str, str, str]]:
 
 
 def test_same_seed_same_requests_through_the_cli_and_the_api(tmp_path, monkeypatch) -> None:
-    """Two workers (the default) each: the HAR request sequences are equal, both runs are
-    certified, and neither leaves anything (no .hypothesis/) in the working directory."""
+    """Two workers (the default) each, a fresh provider each (the same state): the HAR request
+    sequences are equal, and neither run leaves anything (no .hypothesis/) in the working
+    directory. The providers have no rate limit: which request meets a 429 is timing."""
+    from tests.faults import provider
+
     work = tmp_path / "work"
     work.mkdir()
     cli_har, api_har = tmp_path / "cli.har", tmp_path / "api.har"
-    result = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--seed", "11", "--max-examples", "5"]
-        + ["--har", str(cli_har), "--report-dir", str(tmp_path / "cli"), "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=work,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    unlimited = ReferenceConfig(rate_limit=None)
+    with provider(tmp_path / "cli", None, None, unlimited) as (_, profile):
+        result = subprocess.run(
+            [sys.executable, "-m", "conformance", "run", "--profile", str(profile)]
+            + ["--seed", "11", "--max-examples", "5", "--har", str(cli_har)]
+            + ["--report-dir", str(tmp_path / "cli" / "reports"), "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=work,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     monkeypatch.chdir(work)
-    report = conformance.run(seed=11, max_examples=5, har=api_har)
-    assert report.verdict == "certified" and report.findings == []
-    assert report.meta["options"]["workers"] == 2
+    with provider(tmp_path / "api", None, None, unlimited) as (_, profile):
+        report = conformance.run(profile, seed=11, max_examples=5, har=api_har)
+    assert report.findings == [] and report.meta["options"]["workers"] == 2
     cli_requests, api_requests = har_requests(cli_har), har_requests(api_har)
     assert len(cli_requests) > 300 and any(m == "POST" for m, _, _ in cli_requests)
-    assert cli_requests == api_requests
+    assert cli_requests == api_requests, _first_difference(cli_requests, api_requests)
     assert list(work.iterdir()) == []
+
+
+def _first_difference(a: list, b: list) -> str:
+    index = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+    if index is None:
+        return f"lengths {len(a)} and {len(b)}"
+    return f"request {index}: {a[index]!r:.300} != {b[index]!r:.300}"
 
 
 def test_the_api_certifies_the_reference_on_seed_1(tmp_path, monkeypatch) -> None:

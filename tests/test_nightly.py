@@ -509,6 +509,7 @@ def _readme_blocks() -> list[str]:
     return [block.split("\n", 1)[1] for block in section.split("```bash")[1:]]
 
 
+@pytest.mark.slow
 def test_readme_nightly_loop_runs_as_printed(tmp_path: Path) -> None:
     import os
     import subprocess
