@@ -193,3 +193,21 @@ def test_coverage_table_is_current() -> None:
 def test_mutant_names_are_unique() -> None:
     assert len({f.name for f in FAULTS}) == len(FAULTS)
     json.dumps([f.name for f in FAULTS])
+
+
+def test_a_mutants_tests_and_a_module_fixtures_tests_share_an_xdist_worker() -> None:
+    """The scheduler (tests/conftest.py) keeps a mutant's table, strict and rejudge tests in
+    one worker, so they share its one run; and the tests of one shared fixture likewise."""
+    from tests.conftest import xdist_scope
+
+    name = "next_messages_cursor null"
+    table = f"tests/test_mutants.py::test_mutant_is_caught_by_its_rule[{name}]"
+    strict = f"tests/test_mutants.py::test_should_mutant_fails_under_strict[{name}]"
+    assert xdist_scope(table) == xdist_scope(strict) == f"mutant {name}"
+    rejudged = "tests/test_nightly.py::test_rejudge_reproduces_statuses_and_findings[auth ignored]"
+    assert xdist_scope(rejudged) == "mutant auth ignored"
+    assert xdist_scope("tests/test_reports.py::test_markdown_summary") == "reports runs"
+    har = "tests/test_nightly.py::test_har_is_redacted_like_every_other_output"
+    assert xdist_scope(har) == "nightly recorded run"
+    alone = "tests/test_nightly.py::test_every_rejudged_mutant_exists"
+    assert xdist_scope(alone) == alone
