@@ -258,6 +258,7 @@ class ProviderClient:
             exchange = self._watch(
                 self._clean_error(self._send_once(operation, request, phase, context))
             )
+            exchange = replace(exchange, received_at=datetime.now(UTC))
             self.recorder.add(exchange)
             response = exchange.response
             if not (
