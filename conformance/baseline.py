@@ -105,6 +105,9 @@ class Diff:
     # Rules whose every finding the baseline listed (none were cut by the per-rule cap), so a
     # fingerprint missing from it is truly new rather than merely unlisted.
     complete_rules: set[str] = field(default_factory=set)
+    # name -> (old, new) for each of `versions` (suite, schemathesis, hypothesis, Python,
+    # catalogue) that differs: the two runs did not generate with the same libraries.
+    versions_changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     @property
     def regressed_rules(self) -> set[str]:
@@ -141,6 +144,7 @@ class Diff:
             "did_not_reproduce_findings": [f["fingerprint"] for f in self.unreproduced_findings],
             "fixed_findings": self.fixed_findings,
             "regressed": self.regressed,
+            "versions_changed": {k: list(v) for k, v in sorted(self.versions_changed.items())},
         }
 
 
@@ -193,6 +197,7 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> Diff:
         # a report with groups counted every fingerprint, listed or not
         if "groups" in old or r.get("failures", 0) <= counted.get(r["id"], 0)
     }
+    result.versions_changed = versions_changed(old, new)
     return result
 
 
@@ -234,7 +239,39 @@ def times(count: int) -> str:
     return f" (x{count})" if count > 1 else ""
 
 
+def versions_changed(old: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """What differs between the two reports' `versions` (a report too old to have them has
+    nothing to compare): a finding new tonight may then come from a library, not the vendor."""
+    before, after = old.get("versions"), new.get("versions")
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return {}
+    return {
+        name: (before.get(name), after.get(name))
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+
+
+def versions_warning(result: Diff) -> str | None:
+    """One line naming every version that changed between the two reports, or None."""
+    if not result.versions_changed:
+        return None
+    changes = "; ".join(
+        f"{name} {old} -> {new}" for name, (old, new) in result.versions_changed.items()
+    )
+    return (
+        f"warning: the reports were made with different versions ({changes}): "
+        "differences may come from the suite's libraries, not from the provider"
+    )
+
+
 def render_diff(result: Diff) -> str:
+    warning = versions_warning(result)
+    text = _render_changes(result)
+    return f"{warning}\n{text}" if warning else text
+
+
+def _render_changes(result: Diff) -> str:
     if not (
         result.new
         or result.fixed

@@ -116,12 +116,31 @@ class Recorder:
         default_factory=list
     )
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _held: threading.local = field(default_factory=threading.local, repr=False)
 
     def add(self, exchange: Exchange) -> None:
         with self._lock:
             self.count += 1
-        for listener in self.listeners:
-            listener(exchange)
+        held = getattr(self._held, "exchanges", None)
+        if held is not None:
+            held.append(exchange)
+            return
+        self.release([exchange])
+
+    def hold(self) -> list[Exchange]:
+        """From now on this thread's exchanges wait in the returned list instead of reaching
+        the listeners; `release` them (in an order that does not depend on thread timing)."""
+        self._held.exchanges = []
+        return self._held.exchanges
+
+    def unhold(self) -> None:
+        self._held.exchanges = None
+
+    def release(self, exchanges: Sequence[Exchange]) -> None:
+        """Hand exchanges to the listeners (judging, HAR, progress), in the order given."""
+        for exchange in exchanges:
+            for listener in self.listeners:
+                listener(exchange)
 
 
 class ProviderClient:
@@ -239,6 +258,7 @@ class ProviderClient:
             exchange = self._watch(
                 self._clean_error(self._send_once(operation, request, phase, context))
             )
+            exchange = replace(exchange, received_at=datetime.now(UTC))
             self.recorder.add(exchange)
             response = exchange.response
             if not (

@@ -9,8 +9,11 @@ and postMessage only into the sandbox conversation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -118,11 +121,16 @@ def _strategy(session: Session, api_operation: Any, operation: str, mode: Any) -
     declared = {p.name for p in api_operation.path_parameters}
     fixed = {k: v for k, v in known.items() if k in declared}
     real_ids = api_operation.as_strategy(generation_mode=mode, path_parameters=fixed).map(
-        lambda case: (case, fixed)
+        lambda case: (case, fixed, True)
     )
     if mode == GenerationMode.NEGATIVE or operation == "postMessage":
         return real_ids  # invalid input is judged against real data; posts stay in sandbox
-    generated = api_operation.as_strategy(generation_mode=mode).map(lambda case: (case, None))
+    # Generated ids, but always on the profile's channel: a valid request on a made-up (or a
+    # fixture's suspended or forbidden) channel would be refused for the channel, not judged.
+    channel = {k: v for k, v in known.items() if k == "providerChannelId" and k in declared}
+    generated = api_operation.as_strategy(generation_mode=mode, path_parameters=channel).map(
+        lambda case: (case, channel, False)
+    )
     return st.one_of(real_ids, generated)
 
 
@@ -169,19 +177,99 @@ def _batch(
     )
     @seed(batch_seed)
     @given(strategy)
-    def one(drawn: tuple[Any, dict[str, str] | None]) -> None:
-        case, fixed = drawn
-        if _send_case(session, operation, mode, case, fixed):
+    def one(drawn: tuple[Any, dict[str, str], bool]) -> None:
+        case, fixed, real_ids = drawn
+        if _send_case(session, operation, mode, case, fixed, real_ids):
             sent[0] += 1
 
-    one()
+    with no_local_constants(), hypothesis_home():
+        one()
     return sent[0]
 
 
+@contextlib.contextmanager
+def no_local_constants() -> Iterator[None]:
+    """Generate without hypothesis' pool of constants taken from "local" modules' source.
+
+    Hypothesis (>= 6.131) mixes string and number literals of every module it considers
+    local into generation. Which modules are local depends on how the suite was installed
+    and started (an editable install makes the suite's own modules local, the pytest face
+    adds the user's), so the same seed would send different requests through different
+    faces, and the reference's own fixture ids (a suspended channel) would be drawn as
+    "valid" ids. Collecting them also writes a `.hypothesis/constants` cache into the
+    working directory. Hypothesis has no setting for it, so its collector is swapped for an
+    empty pool while the suite generates, and restored after (a user's own hypothesis tests
+    in the same process keep theirs).
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # an older hypothesis without the pool: nothing to turn off
+        yield
+        return
+    collector = getattr(providers, "_get_local_constants", None)
+    if collector is None:
+        yield
+        return
+    empty = Constants()
+    providers._get_local_constants = lambda: empty
+    _forget_pools(providers)  # pools cached from the real collector must not leak in ...
+    try:
+        yield
+    finally:
+        providers._get_local_constants = collector
+        _forget_pools(providers)  # ... nor our empty ones out
+
+
+# Where hypothesis keeps its caches (the unicode tables it would otherwise rebuild each run)
+# while the suite generates: the user's cache folder, never the working directory.
+HOME_VARIABLE = "HYPOTHESIS_STORAGE_DIRECTORY"
+_HOME_SLOT = "__hypothesis_home_directory"  # hypothesis.configuration's module global
+
+
+def cache_home() -> Path:
+    """$XDG_CACHE_HOME/messaging-conformance/hypothesis (~/.cache/... by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "messaging-conformance" / "hypothesis"
+
+
+@contextlib.contextmanager
+def hypothesis_home() -> Iterator[None]:
+    """Keep hypothesis' storage out of the user's working directory while the suite generates.
+
+    Hypothesis writes `./.hypothesis/` (its example database, unicode tables, constants)
+    relative to the working directory unless told otherwise; the suite uses no database
+    (`database=None`), and the rest goes to `cache_home()`. A user's own
+    HYPOTHESIS_STORAGE_DIRECTORY wins; the previous home is restored after, so a user's own
+    hypothesis tests in the same process keep theirs.
+    """
+    from hypothesis import configuration
+
+    if os.environ.get(HOME_VARIABLE) or not hasattr(configuration, _HOME_SLOT):
+        yield
+        return
+    previous = getattr(configuration, _HOME_SLOT)
+    configuration.set_hypothesis_home_dir(cache_home())
+    try:
+        yield
+    finally:
+        setattr(configuration, _HOME_SLOT, previous)
+
+
+def _forget_pools(providers: Any) -> None:
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    if cache is not None:
+        cache.clear()
+
+
 def _send_case(
-    session: Session, operation: str, mode: str, case: Any, fixed: dict[str, str] | None
+    session: Session,
+    operation: str,
+    mode: str,
+    case: Any,
+    fixed: dict[str, str],
+    real_ids: bool,
 ) -> bool:
-    real_ids = fixed is not None
     path = path_values(case, fixed)
     form = None
     if operation == "postMessage":
@@ -193,7 +281,7 @@ def _send_case(
     context: dict[str, Any] = {"mode": mode, "negative": mode == "negative", "real_ids": real_ids}
     if (
         mode == "negative"
-        and fixed is not None
+        and real_ids
         and not any(session.made_up(v) for v in fixed.values())
         and operation != "postMessage"
     ):

@@ -73,7 +73,7 @@ class HarWriter:
 
     def add(self, exchange: Exchange) -> None:
         """The listener: one entry per exchange, in the order the recorder saw them."""
-        received = datetime.now(UTC)
+        received = exchange.received_at or datetime.now(UTC)
         findings = self._noted.pop(id(exchange), [])
         entry = har_entry(exchange, received, self.body_cap)
         entry["_findings"] = [finding_record(f) for f in findings]

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -171,6 +172,10 @@ class Exchange:
     error: str | None = None
     phase: str = ""
     context: Mapping[str, Any] = field(default_factory=dict)
+    # When the answer (or the error) came, stamped by the client: judging and recording may
+    # happen later (a parallel step hands its exchanges on in order), and a clock-dependent
+    # check (retry_by not in the past) must judge against this moment, not the judge's clock.
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)

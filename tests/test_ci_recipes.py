@@ -1,6 +1,7 @@
 """The CI recipes in docs/ci/ run as written: valid against the official GitHub Actions and
 GitLab CI schemas (check-jsonschema's vendored copies, offline), installing the suite from a
-pinned git ref rather than PyPI, and with their shell steps run here against real reports.
+pinned commit with its constraints.txt rather than PyPI, and with their shell steps run here
+against real reports.
 
 The one edit a test makes to a step is `--max-examples 100` -> `--max-examples 5` in the
 nightly scripts, to keep the suite's own test time down; everything else runs verbatim.
@@ -73,25 +74,38 @@ def test_recipes_validate_against_their_official_schema(recipes, schema) -> None
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_no_recipe_installs_the_suite_from_pypi() -> None:
+INSTALL_STEP = "Install messaging-conformance (pinned commit, pinned dependencies)"
+
+
+def test_no_recipe_installs_the_suite_from_pypi_or_a_missing_tag() -> None:
+    """Every install of the suite is the one line: a clone of your mirror at CONFORMANCE_REF,
+    installed with that commit's constraints.txt; and CONFORMANCE_REF ships as a value that
+    fails on purpose until it is set, never as a tag that does not exist (v0.1.0 was one)."""
+    install = step(CI / "github-actions.yml", INSTALL_STEP)
+    assert "-c .messaging-conformance/constraints.txt" in install
     for recipe in [*GITHUB, *GITLAB]:
-        for line in recipe.read_text().splitlines():
-            if "pip install" in line and "messaging-conformance" in line:
-                assert '"messaging-conformance @ git+${CONFORMANCE_GIT}@${CONFORMANCE_REF}"' in (
-                    line
-                ), f"{recipe.name}: {line.strip()}"
+        text = recipe.read_text()
+        for line in text.splitlines():
+            if "pip install" in line and "conformance" in line:
+                assert line.strip().removeprefix("run: ").removeprefix("- ") == install, (
+                    f"{recipe.name}: {line.strip()}"
+                )
+        if "CONFORMANCE_REF:" in text:
+            assert re.search(r"^  CONFORMANCE_REF: set-me-to-a-commit-sha$", text, re.M), recipe
 
 
+@pytest.mark.slow
 def test_the_install_line_installs_the_suite_from_a_pinned_git_ref(tmp_path) -> None:
     """The recipes' install command, verbatim, against this repository at its HEAD commit,
-    in a fresh virtualenv whose dependencies are this test run's own (a .pth file), so only
-    the suite itself is fetched, built (hatchling) and installed from the git ref."""
+    in a fresh virtualenv whose dependencies are this test run's own (a .pth file; the
+    constraints are satisfied by them), so only the suite itself is cloned, built
+    (hatchling) and installed from the commit."""
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     sha = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
-    install = step(CI / "github-actions.yml", "Install messaging-conformance (pinned git ref)")
+    install = step(CI / "github-actions.yml", INSTALL_STEP)
     assert install == gitlab_job("before_script", ".conformance")
     assert f"```bash\n   {install}\n   ```" in (ROOT / "README.md").read_text()
     venv = tmp_path / "venv"
@@ -139,6 +153,7 @@ def reports(tmp_path_factory) -> Path:
     return work
 
 
+@pytest.mark.xdist_group("ci recipes reports")  # shares a module fixture
 def test_github_job_summary_step_appends_summary_md(reports, tmp_path) -> None:
     summary = tmp_path / "step-summary.md"
     summary.write_text("earlier step\n")
@@ -192,6 +207,7 @@ def gitlab_api() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.mark.xdist_group("ci recipes reports")  # shares a module fixture
 def test_gitlab_posts_summary_md_as_a_merge_request_note(reports, gitlab_api) -> None:
     after = gitlab_job("after_script", "certify")
     env = {"CI_API_V4_URL": gitlab_api, "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7"}

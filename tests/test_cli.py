@@ -172,3 +172,51 @@ def test_default_run_command_certifies_the_reference(tmp_path) -> None:
         for r in report["rules"]
     )
     assert "scenarios" in result.stderr and "fuzzing" in result.stderr
+
+
+def test_every_run_flag_reaches_the_run(tmp_path, monkeypatch) -> None:
+    """Option plumbing against a stub run (no provider, no subprocess): each `run` flag
+    arrives as its `conformance.run` keyword. The real CLI runs are the tests above."""
+    import conformance
+    from conformance.cli import main
+    from conformance.ledger import Ledger
+    from conformance.report import RunReport
+
+    calls: list[tuple[object, dict]] = []
+
+    def stub(profile, *, progress=None, **options):
+        calls.append((profile, options))
+        return RunReport("certified", options["seed"], Ledger(selected=frozenset()).results(), [])
+
+    monkeypatch.setattr(conformance, "run", stub)
+    code = main(
+        ["run", "--profile", "p.yaml", "--report-dir", str(tmp_path / "out"), "--quiet"]
+        + ["--seed", "9", "--max-examples", "4", "--strict", "--timeout", "2.5"]
+        + ["--rate", "7", "--spec", "spec.yaml", "--only", "auth.*", "--only", "error.*"]
+        + ["--workers", "3", "--no-fuzz", "--ca-bundle", "ca.pem", "--no-resend"]
+        + ["--har", str(tmp_path / "run.har")]
+    )
+    assert code == 0
+    assert calls == [
+        (
+            "p.yaml",
+            {
+                "seed": 9,
+                "max_examples": 4,
+                "strict": True,
+                "timeout": 2.5,
+                "rate": 7.0,
+                "spec": "spec.yaml",
+                "only": ["auth.*", "error.*"],
+                "workers": 3,
+                "fuzz": False,
+                "verify": "ca.pem",
+                "har": str(tmp_path / "run.har"),
+                "resend": False,
+            },
+        )
+    ]
+    assert (tmp_path / "out" / "report.json").exists()
+    main(["run", "--report-dir", str(tmp_path / "d"), "--quiet", "--insecure"])
+    assert calls[-1][0] is None and calls[-1][1]["verify"] is False
+    assert calls[-1][1]["workers"] == 2 and calls[-1][1]["seed"] is None

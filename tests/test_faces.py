@@ -16,7 +16,7 @@ import conformance
 from conformance.errors import ConformanceError
 from conformance.init import write_profile
 from conformance.profile import load_profile
-from conformance.reference import ReferenceServer
+from conformance.reference import ReferenceConfig, ReferenceServer
 from tests.commands import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,3 +207,73 @@ def test_readme_quick_start_order() -> None:
     ci = readme.index("docs/ci/")
     assert terminal < plugin < ci
     json.dumps(readme[:10])
+
+
+def har_requests(path: Path) -> list[tuple[str, str, str]]:
+    """A HAR's request sequence, up to what is not the suite's choice: the provider's port,
+    the HTTP library's random multipart boundary, and a request repeated because the
+    provider answered 429 (which request meets its rate limit depends on timing)."""
+    from urllib.parse import urlsplit
+
+    entries = json.loads(path.read_text())["log"]["entries"]
+    sequence = []
+    for index, entry in enumerate(entries):
+        request = entry["request"]
+        url = urlsplit(request["url"])
+        body = (request.get("postData") or {}).get("text", "")
+        boundary = body.split("\r\n", 1)[0]
+        key = (request["method"], f"{url.path}?{url.query}", body.replace(boundary, "--B"))
+        retried = index + 1 < len(entries) and entries[index + 1]["request"] == request
+        if entry["response"]["status"] == 429 and retried:
+            continue
+        sequence.append(key)
+    return sequence
+
+
+def test_same_seed_same_requests_through_the_cli_and_the_api(tmp_path, monkeypatch) -> None:
+    """Two workers (the default) each, a fresh provider each (the same state): the HAR request
+    sequences are equal, and neither run leaves anything (no .hypothesis/) in the working
+    directory. The providers have no rate limit: which request meets a 429 is timing."""
+    from tests.faults import provider
+
+    work = tmp_path / "work"
+    work.mkdir()
+    cli_har, api_har = tmp_path / "cli.har", tmp_path / "api.har"
+    unlimited = ReferenceConfig(rate_limit=None)
+    with provider(tmp_path / "cli", None, None, unlimited) as (_, profile):
+        result = subprocess.run(
+            [sys.executable, "-m", "conformance", "run", "--profile", str(profile)]
+            + ["--seed", "11", "--max-examples", "5", "--har", str(cli_har)]
+            + ["--report-dir", str(tmp_path / "cli" / "reports"), "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=work,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    monkeypatch.chdir(work)
+    with provider(tmp_path / "api", None, None, unlimited) as (_, profile):
+        report = conformance.run(profile, seed=11, max_examples=5, har=api_har)
+    assert report.findings == [] and report.meta["options"]["workers"] == 2
+    cli_requests, api_requests = har_requests(cli_har), har_requests(api_har)
+    assert len(cli_requests) > 300 and any(m == "POST" for m, _, _ in cli_requests)
+    assert cli_requests == api_requests, _first_difference(cli_requests, api_requests)
+    assert list(work.iterdir()) == []
+
+
+def _first_difference(a: list, b: list) -> str:
+    index = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+    if index is None:
+        return f"lengths {len(a)} and {len(b)}"
+    return f"request {index}: {a[index]!r:.300} != {b[index]!r:.300}"
+
+
+def test_the_api_certifies_the_reference_on_seed_1(tmp_path, monkeypatch) -> None:
+    """Seed 1 once generated the reference's suspended fixture channel as a "valid" request
+    (hypothesis drew it from the suite's own source): 401, auth.valid-accepted failed."""
+    monkeypatch.chdir(tmp_path)
+    report = conformance.run(seed=1, max_examples=10)
+    assert report.findings == [], [f.message for f in report.findings[:3]]
+    assert report.verdict == "certified"
+    assert list(tmp_path.iterdir()) == []

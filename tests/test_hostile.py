@@ -407,6 +407,7 @@ def tls_provider(tmp_path):
     server.server_close()
 
 
+@pytest.mark.slow
 def test_self_signed_tls_is_a_clear_error_then_opt_in(tls_provider, tmp_path) -> None:
     profile, cert = tls_provider
     refused = cli(

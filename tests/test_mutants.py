@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.ledger import FAILED, PASSED, WARNING
+from conformance.ledger import FAILED, PASSED, WARNING, verdict
+from conformance.report import exit_code_of
 from conformance.rules import CATALOGUE, RULES, Level
 from conformance.runner import RunOptions, run
 from tests.channel_faults import CHANNEL_FAULTS
@@ -28,38 +29,19 @@ from tests.faults import (
     provider,
     rewrite,
 )
+from tests.mutant_runs import mutant_params
 
 ROOT = Path(__file__).resolve().parents[1]
 COVERAGE = ROOT / "docs" / "rule-coverage.md"
-CAUGHT: dict[str, list[str]] = {}
 
 
 def statuses(report) -> dict[str, str]:
     return {r.rule.id: r.status for r in report.results}
 
 
-def quick(profile: dict) -> None:
-    """Most mutants need no burst probe; retry_by ones keep it to meet 429s."""
-    profile.pop("rate_limit_probe", None)
-
-
-def run_fault(tmp_path: Path, fault: Fault, strict: bool = False):
-    needs_429 = fault.rule.startswith("error.retry-by")
-
-    def edit(profile: dict) -> None:
-        if not needs_429:
-            quick(profile)
-        if fault.profile_edit:
-            fault.profile_edit(profile)
-
-    with provider(tmp_path, fault.wrap, edit, manifest_edit=fault.manifest_edit) as (_, path):
-        options = {"timeout": fault.timeout, "fuzz": fault.fuzz, **fault.options}
-        return run(RunOptions(profile=path, seed=3, strict=strict, **options))
-
-
-@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
-def test_mutant_is_caught_by_its_rule(tmp_path: Path, fault: Fault) -> None:
-    report = run_fault(tmp_path, fault)
+@pytest.mark.parametrize("fault", mutant_params(FAULTS))
+def test_mutant_is_caught_by_its_rule(mutant_run, fault: Fault) -> None:
+    report = mutant_run(fault).report
     assert any(f.rule == fault.rule for f in report.findings), report.findings[:3]
     result = statuses(report)[fault.rule]
     must_failures = {r.rule.id for r in report.results if r.status == FAILED}
@@ -70,7 +52,6 @@ def test_mutant_is_caught_by_its_rule(tmp_path: Path, fault: Fault) -> None:
     else:
         assert result == WARNING and must_failures == set(fault.also) and report.exit_code == 0
     assert report.error is None, report.error
-    CAUGHT.setdefault(fault.rule, []).append(fault.name)
 
 
 def _collateral(report, failing: set[str]) -> list[str]:
@@ -79,11 +60,15 @@ def _collateral(report, failing: set[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "fault", [f for f in FAULTS if RULES[f.rule].level is Level.SHOULD], ids=lambda f: f.name
+    "fault", mutant_params([f for f in FAULTS if RULES[f.rule].level is Level.SHOULD])
 )
-def test_should_mutant_fails_under_strict(tmp_path: Path, fault: Fault) -> None:
-    report = run_fault(tmp_path, fault, strict=True)
-    assert report.verdict == "failed" and report.exit_code == 1
+def test_should_mutant_fails_under_strict(mutant_run, fault: Fault) -> None:
+    """`--strict` changes only the verdict computed from the rule results (the run sends
+    the same requests), so the verdict is judged again from the shared run's results; a
+    real `--strict` run is tests/test_runner.py::test_should_failure_fails_only_under_strict."""
+    report = mutant_run(fault).report
+    strict = verdict(report.results, strict=True)
+    assert strict == "failed" and exit_code_of({"verdict": strict, "error": report.error}) == 1
 
 
 # A fixed list, so every run of the suite checks the same seeds; bench/robustness.py draws
@@ -253,3 +238,21 @@ def test_coverage_table_is_current() -> None:
 def test_mutant_names_are_unique() -> None:
     assert len({f.name for f in FAULTS}) == len(FAULTS)
     json.dumps([f.name for f in FAULTS])
+
+
+def test_a_mutants_tests_and_a_module_fixtures_tests_share_an_xdist_worker() -> None:
+    """The scheduler (tests/conftest.py) keeps a mutant's table, strict and rejudge tests in
+    one worker, so they share its one run; and the tests of one shared fixture likewise."""
+    from tests.conftest import xdist_scope
+
+    name = "next_messages_cursor null"
+    table = f"tests/test_mutants.py::test_mutant_is_caught_by_its_rule[{name}]"
+    strict = f"tests/test_mutants.py::test_should_mutant_fails_under_strict[{name}]"
+    assert xdist_scope(table) == xdist_scope(strict) == f"mutant {name}"
+    rejudged = "tests/test_nightly.py::test_rejudge_reproduces_statuses_and_findings[auth ignored]"
+    assert xdist_scope(rejudged) == "mutant auth ignored"
+    assert xdist_scope("tests/test_reports.py::test_markdown_summary") == "reports runs"
+    har = "tests/test_nightly.py::test_har_is_redacted_like_every_other_output"
+    assert xdist_scope(har) == "nightly recorded run"
+    alone = "tests/test_nightly.py::test_every_rejudged_mutant_exists"
+    assert xdist_scope(alone) == alone

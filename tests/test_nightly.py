@@ -19,6 +19,7 @@ from conformance.rejudge import rejudge
 from conformance.runner import RunOptions, run
 from tests.commands import ROOT, cli
 from tests.faults import FAULTS, path, provider, rewrite
+from tests.mutant_runs import mutant_params
 
 SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
 SECRET = "reference-secret"
@@ -107,6 +108,7 @@ def recorded(tmp_path_factory) -> tuple[Path, dict]:
     return tmp, json.loads((tmp / "run.har").read_text())
 
 
+@pytest.mark.xdist_group("nightly recorded run")  # shares a module fixture
 def test_har_is_valid_har_1_2_with_findings_context_and_inputs(recorded) -> None:
     tmp, har = recorded
     log = har["log"]
@@ -128,6 +130,7 @@ def test_har_is_valid_har_1_2_with_findings_context_and_inputs(recorded) -> None
     )
 
 
+@pytest.mark.xdist_group("nightly recorded run")  # shares a module fixture
 def test_har_is_redacted_like_every_other_output(recorded) -> None:
     tmp, _ = recorded
     text = (tmp / "run.har").read_text()
@@ -183,7 +186,7 @@ REJUDGED = [
     "slow endpoint past the timeout",  # no response at all
     "manifest without postMessage",  # manifest lint
     "avatars flagged but no getSenderById",  # capability, from the data seen
-    "empty pages with a cursor forever",  # 429 retries inside a walk
+    "empty pages with a cursor forever",  # a walk that never ends
     "dies on a group post",  # the killer named again from the HAR (broken connections)
     "by-id view invents message texts",  # lookups judged against the list's copy
     "message cursors are offsets",  # a walk around a post (mid-walk)
@@ -191,24 +194,31 @@ REJUDGED = [
 ]
 
 
-@pytest.mark.parametrize("name", REJUDGED)
-def test_rejudge_reproduces_statuses_and_findings(tmp_path: Path, name: str) -> None:
-    fault = next(f for f in FAULTS if f.name == name)
+@pytest.mark.parametrize("fault", mutant_params([f for f in FAULTS if f.name in REJUDGED]))
+def test_rejudge_reproduces_statuses_and_findings(mutant_run, fault) -> None:
+    """The HAR of the mutant's one run (shared with the mutant table) judged again offline."""
+    live, har = mutant_run(fault).report, mutant_run(fault).har
+    assert_rejudged_like(rejudge(har), live, fault.rule)
 
-    def edit(profile: dict) -> None:
-        if not fault.rule.startswith("error.retry-by"):
-            quick(profile)
-        if fault.profile_edit:
-            fault.profile_edit(profile)
 
-    with provider(tmp_path, fault.wrap, edit, manifest_edit=fault.manifest_edit) as (_, p):
-        options = {"timeout": fault.timeout, "fuzz": fault.fuzz, **fault.options}
-        live = run(RunOptions(profile=p, seed=3, har=tmp_path / "run.har", **options))
-    again = rejudge(tmp_path / "run.har")
+def test_every_rejudged_mutant_exists() -> None:
+    assert sorted(set(REJUDGED) - {f.name for f in FAULTS}) == []
+
+
+def test_rejudge_of_429_retries_inside_a_walk(tmp_path: Path) -> None:
+    """The shared mutant runs meet no rate limit (tests/mutant_runs.py); this one walks endless
+    empty pages into the reference's 50 requests/s, so the HAR holds retried 429s."""
+    fault = next(f for f in FAULTS if f.name == "empty pages with a cursor forever")
+    with provider(tmp_path, fault.wrap, quick) as (_, p):
+        live = run(RunOptions(profile=p, seed=3, har=tmp_path / "run.har", fuzz=False))
+    entries = json.loads((tmp_path / "run.har").read_text())["log"]["entries"]
+    assert any(e["response"]["status"] == 429 for e in entries)
+    assert_rejudged_like(rejudge(tmp_path / "run.har"), live, fault.rule)
+
+
+def assert_rejudged_like(again, live, rule: str) -> None:
     assert statuses(again) == statuses(live)
-    assert findings_of(again) == findings_of(live) and any(
-        f.rule == fault.rule for f in again.findings
-    )
+    assert findings_of(again) == findings_of(live) and any(f.rule == rule for f in again.findings)
     assert again.verdict == live.verdict
     assert again.meta["rejudged"]["requests_sent"] == 0
     jsonschema_rs.validate(SCHEMA, again.to_dict())
@@ -376,6 +386,33 @@ def test_a_must_rule_that_went_from_passed_to_skipped_is_a_regression() -> None:
     assert not diff(old, soft).regressed  # a SHOULD is listed, not a regression
 
 
+def test_diff_warns_when_the_reports_were_made_with_different_versions(tmp_path: Path) -> None:
+    """A nightly that floated to another hypothesis generates other requests: `diff` says
+    so before the changes, in text and JSON, and says nothing when the versions agree."""
+    versions = {"suite": "0.1.0", "schemathesis": "4.32.5", "hypothesis": "6.170.17"}
+    old = {**_report({"auth.required": ("MUST", "passed")}), "versions": versions}
+    same = {**_report({"auth.required": ("MUST", "passed")}), "versions": dict(versions)}
+    newer = {**same, "versions": {**versions, "hypothesis": "6.171.0", "python": "3.12.1"}}
+    assert diff(old, same).versions_changed == {} and "warning" not in render_diff(diff(old, same))
+    result = diff(old, newer)
+    assert result.versions_changed == {
+        "hypothesis": ("6.170.17", "6.171.0"),
+        "python": (None, "3.12.1"),
+    }
+    first = render_diff(result).splitlines()[0]
+    assert first.startswith("warning: the reports were made with different versions")
+    assert "hypothesis 6.170.17 -> 6.171.0; python None -> 3.12.1" in first
+    assert render_diff(result).splitlines()[1] == "no change"
+    assert diff(_report({}), newer).versions_changed == {}  # a report without versions
+    files = [tmp_path / "old.json", tmp_path / "new.json"]
+    for path_, data in zip(files, (old, newer), strict=True):
+        path_.write_text(json.dumps(data))
+    shown = cli("diff", *map(str, files), "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["versions_changed"]["hypothesis"] == ["6.170.17", "6.171.0"]
+    assert "6.170.17 -> 6.171.0" in cli("diff", *map(str, files)).stdout
+
+
 def test_findings_that_did_not_reproduce_are_listed_apart() -> None:
     old = _report({"response.content-type": ("MUST", "passed")})
     flaky = _report(
@@ -452,14 +489,14 @@ def test_same_seed_sends_the_same_requests_in_the_same_order(tmp_path: Path) -> 
     fault = next(f for f in FAULTS if f.name == "three participants")
     hars = []
     for attempt in ("1", "2"):
-        # Same provider state: a fresh provider each time, no rate limit (which request
-        # meets a 429 depends on timing) and one worker (threads would interleave lookups).
+        # Same provider state: a fresh provider each time, and no rate limit (which request
+        # meets a 429 depends on timing). Two workers: their lookups are recorded in order.
         with provider(tmp_path / attempt, fault.wrap, quick, ReferenceConfig(rate_limit=None)) as (
             _,
             profile,
         ):
             hars.append(tmp_path / attempt / "run.har")
-            run(RunOptions(profile=profile, seed=99, max_examples=10, workers=1, har=hars[-1]))
+            run(RunOptions(profile=profile, seed=99, max_examples=10, workers=2, har=hars[-1]))
     first, second = _requests(hars[0]), _requests(hars[1])
     assert len(first) > 100 and first == second
     other = tmp_path / "3"
@@ -476,6 +513,7 @@ def _readme_blocks() -> list[str]:
     return [block.split("\n", 1)[1] for block in section.split("```bash")[1:]]
 
 
+@pytest.mark.slow
 def test_readme_nightly_loop_runs_as_printed(tmp_path: Path) -> None:
     import os
     import subprocess

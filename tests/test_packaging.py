@@ -66,3 +66,31 @@ def test_build_and_twine_check_as_printed(tmp_path) -> None:
     assert any(n.endswith("entry_points.txt") for n in names)
     with tarfile.open(sdist) as archive:
         assert not [m for m in archive.getnames() if "/reports/" in m]
+
+
+def test_constraints_pin_every_declared_dependency_within_its_range() -> None:
+    """constraints.txt (used by .ci/run, tox and the CI recipes) pins each of the suite's own
+    dependencies, runtime and `test` extra, to one version pyproject.toml's range allows."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = map(Requirement, project["dependencies"] + project["optional-dependencies"]["test"])
+    pins: dict[str, str] = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"not pinned to one version: {line}"
+            pins[canonicalize_name(name)] = version.strip()
+    for requirement in declared:
+        pinned = pins.get(canonicalize_name(requirement.name))
+        assert pinned is not None, f"{requirement.name} is not in constraints.txt"
+        assert requirement.specifier.contains(pinned), f"{requirement} excludes {pinned}"
+    assert "messaging-conformance" not in pins  # the suite itself comes from the checkout
+
+
+def test_ci_and_tox_install_with_the_constraints() -> None:
+    assert "-c constraints.txt" in (ROOT / ".ci" / "run").read_text()
+    assert "PIP_CONSTRAINT = {toxinidir}/constraints.txt" in (ROOT / "tox.ini").read_text()

@@ -437,6 +437,7 @@ def test_one_item_per_rule_with_findings_skips_and_junit(
     assert all(c.get("classname") == f"{PREFIX}.{c.get('name').split('.')[0]}" for c in cases)
 
 
+@pytest.mark.slow
 def test_under_xdist_certifies_once(pytester: pytest.Pytester, tmp_path: Path) -> None:
     """Two workers share one run: one delete, one set of posts, and no false delete failure."""
     requests: list[tuple[str, str]] = []

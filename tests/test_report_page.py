@@ -23,6 +23,9 @@ from tests.commands import cli
 from tests.faults import FAULTS, _chain, provider, rewrite
 from tests.test_reports import hostile_and_echoing
 
+# Every test here shares one module fixture's runs: under pytest-xdist they meet in one worker.
+pytestmark = pytest.mark.xdist_group("report page big run")
+
 ROOT = Path(__file__).resolve().parents[1]
 BURST = 700
 SCREENSHOT = ROOT / "reports" / "report-screenshot.png"

@@ -16,6 +16,9 @@ from conformance.rules import RULES
 from tests.commands import cli
 from tests.faults import FAULTS, _chain, provider, rewrite
 
+# Every test here shares one module fixture's runs: under pytest-xdist they meet in one worker.
+pytestmark = pytest.mark.xdist_group("reports runs")
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
 TOKEN = base64.b64encode(b"reference-client:reference-secret").decode()

@@ -185,3 +185,35 @@ def test_a_suite_bug_mid_run_keeps_the_report(tmp_path: Path, monkeypatch) -> No
     assert report.verdict == "error" and report.exit_code == 2
     assert "suite error" in report.error and "RuntimeError: boom" in report.error
     assert report.to_dict()["error"] == report.error  # so every rendering names it
+
+
+def test_parallel_jobs_reach_the_listeners_in_item_order_whatever_the_timing() -> None:
+    """With two workers, job 1 records before job 0 (it is made to); the listeners (judging,
+    HAR) still hear job 0's exchanges first, so a seed's request sequence does not depend on
+    the threads."""
+    import threading
+    from types import SimpleNamespace
+
+    from conformance.client import Recorder
+    from conformance.scenarios.session import Session
+
+    recorder = Recorder()
+    heard: list[str] = []
+    recorder.listeners.append(heard.append)
+    second_done = threading.Event()
+
+    def job(name: str) -> str:
+        if name == "first":
+            assert second_done.wait(10)
+        recorder.add(f"{name} a")  # type: ignore[arg-type]
+        recorder.add(f"{name} b")  # type: ignore[arg-type]
+        if name == "second":
+            second_done.set()
+        return name.upper()
+
+    session = Session(SimpleNamespace(recorder=recorder), None, None, None)  # type: ignore[arg-type]
+    assert session.parallel(job, ["first", "second"], workers=2) == ["FIRST", "SECOND"]
+    assert heard == ["first a", "first b", "second a", "second b"]
+    assert recorder.count == 4
+    recorder.add("after")  # type: ignore[arg-type]
+    assert heard[-1] == "after"  # outside a parallel block nothing is held

@@ -303,6 +303,7 @@ def test_ctrl_c_writes_a_partial_report(tmp_path) -> None:
     assert "conversation walks" not in report["steps_not_run"]
 
 
+@pytest.mark.slow
 def test_a_slow_rate_limited_provider_is_certified(tmp_path) -> None:
     """5 requests per second: met at its own pace (429s honoured, the pace lowered, fewer
     generated cases), never failed for being slow."""

@@ -150,6 +150,12 @@ def parse_retry_by(value: Any) -> tuple[datetime | None, str | None]:
     return moment, None
 
 
+def _answered_at(exchange: Exchange, ctx: CheckContext) -> datetime:
+    """When the 429 came (the client stamps it), else the context's clock (hand-made or
+    re-judged exchanges, whose context clock is the recorded moment)."""
+    return exchange.received_at or ctx.now()
+
+
 def check_retry_by(exchange: Exchange, ctx: CheckContext) -> list[Finding] | None:
     if exchange.response is None or exchange.response.status != 429:
         return None
@@ -160,7 +166,7 @@ def check_retry_by(exchange: Exchange, ctx: CheckContext) -> list[Finding] | Non
     if problem is not None:
         return [_finding("error.retry-by", exchange, problem)]
     assert moment is not None
-    now = ctx.now()
+    now = _answered_at(exchange, ctx)
     if moment < now - timedelta(seconds=ctx.skew_seconds):
         ago = (now - moment).total_seconds()
         return [
@@ -180,7 +186,7 @@ def check_retry_by_horizon(exchange: Exchange, ctx: CheckContext) -> list[Findin
     moment, problem = parse_retry_by(data.get("retry_by") if data else None)
     if moment is None or moment.tzinfo is None:
         return None
-    ahead = moment - ctx.now()
+    ahead = moment - _answered_at(exchange, ctx)
     if ahead <= HORIZON:
         return []
     return [

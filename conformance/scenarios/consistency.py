@@ -8,7 +8,6 @@ tagged with the list's copy of what it looks up, and judged by
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from conformance.checks.agreement import listed_conversation, listed_message
@@ -24,8 +23,7 @@ def _lookups(session: Session, jobs: list[tuple[str, dict[str, str], dict[str, A
         operation, path, context = job
         return session.call(operation, STEP, path, context=context)
 
-    with ThreadPoolExecutor(max_workers=max(1, session.workers)) as pool:
-        session.conclude(STEP, list(pool.map(one, jobs)))
+    session.conclude(STEP, session.parallel(one, jobs, session.workers))
 
 
 def _want(rule: str, want: str, what: str) -> dict[str, Any]:

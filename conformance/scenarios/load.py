@@ -7,7 +7,6 @@ limit shows; each 429 it gives is judged like any other response (retry_by, enve
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from conformance.contract import ENDPOINT_VARIABLES
 from conformance.model import Exchange
@@ -40,8 +39,7 @@ def rate_limit_probe(session: Session) -> None:
             context=context,
         )
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        exchanges = list(pool.map(one, range(probe.requests)))
+    exchanges = session.parallel(one, range(probe.requests), 8)
     session.conclude("rate-limit-probe", exchanges)
     limited = [e for e in exchanges if e and e.response and e.response.status == 429]
     if limited and limited[-1].response is not None:  # let the limit recover

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from conformance.checks.evidence import data_of, dicts, next_cursor
 from conformance.checks.flows import judge_step
@@ -19,6 +20,9 @@ from conformance.client import UNKNOWN_PREFIX, PolicyRefused, ProviderClient
 from conformance.ledger import Ledger
 from conformance.model import Exchange
 from conformance.profile import Profile
+
+J = TypeVar("J")
+R = TypeVar("R")
 
 
 @dataclass
@@ -132,6 +136,30 @@ class Session:
             )
         except PolicyRefused:
             return None
+
+    def parallel(self, job: Callable[[J], R], items: Sequence[J], workers: int) -> list[R]:
+        """`job` over `items` on up to `workers` threads, results in the items' order.
+
+        The exchanges each job records are held back and handed to the recorder's listeners
+        (judging, the HAR, progress) job by job in the items' order once all are done, so a
+        run's recorded request sequence is the same whatever the threads' timing: the same
+        seed gives the same HAR with one worker or several.
+        """
+        recorder = self.client.recorder
+        held: list[list[Exchange]] = [[] for _ in items]
+
+        def one(index: int) -> R:
+            held[index] = recorder.hold()
+            try:
+                return job(items[index])
+            finally:
+                recorder.unhold()
+
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                return list(pool.map(one, range(len(items))))
+        finally:
+            recorder.release([exchange for group in held for exchange in group])
 
     def conclude(self, step: str, exchanges: Sequence[Exchange | None]) -> None:
         """Hand a step's evidence to its judge and record the rule results."""

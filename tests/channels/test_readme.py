@@ -98,6 +98,7 @@ def test_section_has_the_three_recipes() -> None:
     assert "channels_api:" in section() and "http://127.0.0.1:8099/v1" in section()
 
 
+@pytest.mark.slow
 def test_run_two_sided_certifies_the_reference_both_ways(tmp_path: Path) -> None:
     result = subprocess.run(
         argv(blocks()[0][0], {}),
@@ -154,6 +155,7 @@ def test_curl_as_the_vendor_app(tmp_path: Path) -> None:
     assert data["verdict"] == "certified"
 
 
+@pytest.mark.slow
 def test_the_reference_as_vendor_against_the_simulator(tmp_path: Path) -> None:
     ports = {"8080": free_port(), "8099": free_port()}
     serve_line, simulate_line = blocks()[2]

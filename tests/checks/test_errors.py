@@ -156,3 +156,20 @@ def test_retry_by_horizon(ctx, retry_by, expected) -> None:
 
 def test_horizon_does_not_apply_to_unparseable(ctx) -> None:
     assert errors.check_retry_by_horizon(rate_limited("soon"), ctx) is None
+
+
+def test_retry_by_is_judged_against_when_the_429_came_not_when_it_is_judged(ctx) -> None:
+    """A parallel step hands its exchanges on after the step (in order): a retry_by one
+    second after the answer is fine however late it is judged; the client stamps the moment."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    answered = datetime(2026, 1, 1, 11, 0, 0, tzinfo=UTC)  # an hour before ctx's clock
+    late = replace(rate_limited("2026-01-01T11:00:01.000Z"), received_at=answered)
+    assert errors.check_retry_by(late, ctx) == []
+    assert rules(errors.check_retry_by(rate_limited("2026-01-01T11:00:01.000Z"), ctx)) == [
+        "error.retry-by"
+    ]  # without the stamp: the judge's clock, an hour later
+    stale = replace(late, received_at=answered + timedelta(minutes=1))
+    [past] = errors.check_retry_by(stale, ctx)
+    assert "59 s in the past" in past.message
