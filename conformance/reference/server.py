@@ -65,6 +65,7 @@ class ReferenceServer:
         self.host = host
         self.port = self._server.socket.getsockname()[1]
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Lock()
 
     @property
     def base_url(self) -> str:
@@ -122,10 +123,13 @@ class ReferenceServer:
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
+        """Idempotent and safe from two threads at once (a test's exit and a dying provider's
+        own stop): only the first caller shuts the server down."""
+        with self._stopping:
+            thread, self._thread = self._thread, None
+        if thread is not None:
             self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
+            thread.join(timeout=5)
         self._server.server_close()
 
     def __enter__(self) -> ReferenceServer:
