@@ -277,3 +277,52 @@ def test_the_api_certifies_the_reference_on_seed_1(tmp_path, monkeypatch) -> Non
     assert report.findings == [], [f.message for f in report.findings[:3]]
     assert report.verdict == "certified"
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the options each face accepts, as the README lists them -----------------------------------
+def _flags(parser) -> set[str]:
+    return {o for a in parser._actions for o in a.option_strings if o != "-h"} - {"--help"}
+
+
+def _paragraph(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end, text.index(start))]
+
+
+def test_readme_lists_the_options_each_face_accepts() -> None:
+    """Every option the README lists for `run`, `plan` and the pytest face exists on that face,
+    every option of those faces is listed, and the `run` options pytest lacks are the ones the
+    README says it lacks (each --conformance-X means the `run` option --X)."""
+    import re
+
+    from conformance import pytest_plugin
+    from conformance.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.choices and "run" in a.choices)
+    run, plan = _flags(commands.choices["run"]), _flags(commands.choices["plan"])
+    recorded: list[str] = []
+
+    class Group:
+        def addoption(self, name: str, **_: object) -> None:
+            recorded.append(name)
+
+    class Parser:
+        def getgroup(self, name: str) -> Group:
+            return Group()
+
+    pytest_plugin.pytest_addoption(Parser())  # type: ignore[arg-type]
+    plugin = set(recorded)
+    readme = (ROOT / "README.md").read_text()
+    listed_run = _paragraph(readme, "Options of `run`:", "`plan --profile")
+    listed_plan = _paragraph(readme, "`plan --profile", "**With pytest:**")
+    listed_pytest = _paragraph(readme, "Options, each meaning", "With pytest-xdist")
+    named = re.compile(r"`(--?[a-z][a-z-]*)")
+    assert set(named.findall(listed_run)) == run - {"-q", "--verbose"}  # `--quiet`, `-v`
+    assert set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", listed_plan)) == plan
+    in_pytest_list = {f for f in named.findall(listed_pytest) if f.startswith("--conformance-")}
+    assert in_pytest_list == plugin and len(plugin) == 18
+    as_run = {"--" + f.removeprefix("--conformance-") for f in plugin}
+    assert as_run <= run  # the same names as run's options
+    lacking = run - as_run - {"-q", "-v"}
+    assert lacking == {"--two-sided", "--wait", "--quiet", "--verbose"}
+    unlike = listed_pytest[listed_pytest.index("Unlike `run`") :]
+    assert all(f"`{flag}`" in unlike for flag in ("--two-sided", "--wait", "--quiet"))
