@@ -230,28 +230,48 @@ def har_requests(path: Path) -> list[tuple[str, str, str]]:
     return sequence
 
 
-def test_same_seed_same_requests_through_the_cli_and_the_api(tmp_path, monkeypatch) -> None:
+def _in(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` run from `work`, with this checkout importable."""
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_same_seed_same_requests_through_the_cli_the_pytest_face_and_the_api(
+    tmp_path, monkeypatch
+) -> None:
     """Two workers (the default) each, a fresh provider each (the same state): the HAR request
-    sequences are equal, and neither run leaves anything (no .hypothesis/) in the working
-    directory. The providers have no rate limit: which request meets a 429 is timing."""
+    sequences of `run`, `pytest --conformance-*` and `conformance.run()` are equal, and no run
+    leaves anything (no .hypothesis/) in the working directory. The providers have no rate
+    limit: which request meets a 429 is timing."""
     from tests.faults import provider
 
     work = tmp_path / "work"
     work.mkdir()
-    cli_har, api_har = tmp_path / "cli.har", tmp_path / "api.har"
+    cli_har, api_har, pytest_har = tmp_path / "cli.har", tmp_path / "api.har", tmp_path / "p.har"
     unlimited = ReferenceConfig(rate_limit=None)
     with provider(tmp_path / "cli", None, None, unlimited) as (_, profile):
-        result = subprocess.run(
-            [sys.executable, "-m", "conformance", "run", "--profile", str(profile)]
-            + ["--seed", "11", "--max-examples", "5", "--har", str(cli_har)]
-            + ["--report-dir", str(tmp_path / "cli" / "reports"), "--quiet"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=work,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        result = _in(
+            work,
+            *["-m", "conformance", "run", "--profile", str(profile)],
+            *["--seed", "11", "--max-examples", "5", "--har", str(cli_har)],
+            *["--report-dir", str(tmp_path / "cli" / "reports"), "--quiet"],
         )
     assert result.returncode == 0, result.stdout + result.stderr
+    with provider(tmp_path / "pytest", None, None, unlimited) as (_, profile):
+        face = _in(
+            work,
+            *["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+            *["--conformance-profile", str(profile), "--conformance-seed", "11"],
+            *["--conformance-max-examples", "5", "--conformance-har", str(pytest_har)],
+        )
+    assert face.returncode == 0, face.stdout + face.stderr
+    assert " passed" in face.stdout and " failed" not in face.stdout
     monkeypatch.chdir(work)
     with provider(tmp_path / "api", None, None, unlimited) as (_, profile):
         report = conformance.run(profile, seed=11, max_examples=5, har=api_har)
@@ -259,6 +279,8 @@ def test_same_seed_same_requests_through_the_cli_and_the_api(tmp_path, monkeypat
     cli_requests, api_requests = har_requests(cli_har), har_requests(api_har)
     assert len(cli_requests) > 300 and any(m == "POST" for m, _, _ in cli_requests)
     assert cli_requests == api_requests, _first_difference(cli_requests, api_requests)
+    pytest_requests = har_requests(pytest_har)
+    assert pytest_requests == cli_requests, _first_difference(pytest_requests, cli_requests)
     assert list(work.iterdir()) == []
 
 
