@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import conformance
-from conformance import __version__
+from conformance._version import __version__
 from conformance.errors import EXIT_USAGE, ConformanceError
 
 
