@@ -14,7 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from conformance._version import __version__
+
+__all__ = ["__version__", "load_report", "run"]
 
 if TYPE_CHECKING:
     from conformance.report import RunReport

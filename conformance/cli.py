@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import conformance
-from conformance import __version__
+from conformance._version import __version__
 from conformance.errors import EXIT_USAGE, ConformanceError
 
 
@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="certify a provider (default: the bundled reference)")
-    run.add_argument("--profile", help="profile YAML; omit to certify the bundled reference")
+    run.add_argument(
+        "--profile", help="profile YAML; omit (or 'reference') to certify the bundled reference"
+    )
     run.add_argument("--report-dir", default="reports", help="where to write report.json")
     run.add_argument("--seed", type=int, help="seed for generated requests and ids")
     run.add_argument(
@@ -63,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=2,
         help="parallel lookups in consistency scenarios (default 2)",
+    )
+    run.add_argument(
+        "--body-cap",
+        type=_positive_int,
+        metavar="BYTES",
+        help="read at most this much of a response body (default 10 MiB)",
     )
     run.add_argument(
         "--no-fuzz", dest="fuzz", action="store_false", help="skip the property-based phase"
@@ -144,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan = sub.add_parser(
         "plan", help="print the steps and every write a run would make; sends nothing"
     )
-    plan.add_argument("--profile", required=True, help="profile YAML")
+    plan.add_argument(
+        "--profile", required=True, help="profile YAML ('reference': the bundled reference)"
+    )
     plan.add_argument("--only", action="append", metavar="RULE_GLOB", help="as for run")
     plan.add_argument("--no-fuzz", dest="fuzz", action="store_false", help="as for run")
     plan.add_argument("--spec", help="OpenAPI spec (default: the bundled contract spec)")
@@ -242,9 +252,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         from conformance.channels.twosided import run_two_sided
 
         certify = partial(run_two_sided, wait=args.wait, announce=progress.announce)
+    # the runner's default applies unless --body-cap is given (one home for the default)
+    extra = {} if args.body_cap is None else {"body_cap": args.body_cap}
     try:
         report = certify(
-            args.profile,
+            None if args.profile == "reference" else args.profile,
             progress=progress,
             seed=args.seed,
             max_examples=args.max_examples,
@@ -258,6 +270,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             verify=False if args.insecure else (args.ca_bundle or True),
             har=args.har,
             resend=args.resend,
+            **extra,
         )
     finally:
         progress.close()
@@ -335,14 +348,27 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from conformance.plan import describe_plan
-    from conformance.runner import RunOptions, build_target, plan_for, selected_rules
+    """Print what a run would send; `--profile reference` plans the bundled reference, the
+    name the pytest face accepts too (it is started to serve its manifest, and sent nothing)."""
+    import contextlib
 
-    options = RunOptions(profile=args.profile, only=args.only, fuzz=args.fuzz, spec=args.spec)
+    from conformance.plan import describe_plan
+    from conformance.runner import (
+        RunOptions,
+        build_target,
+        embedded_reference,
+        plan_for,
+        selected_rules,
+    )
+
     selected = selected_rules(args.only)
-    target = build_target(args.profile, options)
-    plan = plan_for(target, options, selected)
-    print(f"Plan for {args.profile} ({len(selected)} rule(s) selected); nothing was sent.")
+    reference = args.profile == "reference"
+    with embedded_reference() if reference else contextlib.nullcontext(args.profile) as profile:
+        options = RunOptions(profile=profile, only=args.only, fuzz=args.fuzz, spec=args.spec)
+        target = build_target(profile, options)
+        plan = plan_for(target, options, selected)
+    name = "the bundled reference" if reference else args.profile
+    print(f"Plan for {name} ({len(selected)} rule(s) selected); nothing was sent.")
     for line in describe_plan(plan, target.profile, target.manifest):
         print(line)
     return 0

@@ -21,12 +21,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from conformance.checks.errors import parse_retry_by
 from conformance.manifest import Manifest
 from conformance.model import Exchange, RecordedRequest, RecordedResponse
 from conformance.pace import Pacer
 from conformance.profile import Credentials
 from conformance.redact import Redactor
+from conformance.timestamps import parse_retry_by
 
 RECORDED_BODY_CAP = 64 * 1024
 # What a recorded Authorization header says instead of the credential it carried.

@@ -6,7 +6,7 @@ cases, `request` describes each exchange (shown with -v), and a phase name (`man
 `scenarios`, `fuzzing`) closes a phase. A phase is marked ✓ only when it produced no finding,
 otherwise ✗ with the count, so the display never looks greener than the report.
 
-Provider text reaches the terminal only through `checks.text.excerpt`, which strips control
+Provider text reaches the terminal only through `conformance.text.excerpt`, which strips control
 characters, so a hostile body cannot send escape sequences to the user's terminal.
 """
 
@@ -32,10 +32,10 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from conformance.checks.text import excerpt
 from conformance.render.groups import group_findings, similar
 from conformance.report import RunReport
 from conformance.rules import RULES, Level
+from conformance.text import excerpt
 
 STATUSES = ("passed", "failed", "warning", "skipped")
 CLOSING_PHASES = ("manifest", "scenarios", "fuzzing")

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qsl
 
-from conformance import __version__
+from conformance._version import __version__
 from conformance.errors import ConformanceError
 from conformance.model import Exchange, Finding, Part
 from conformance.redact import Redactor

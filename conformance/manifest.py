@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from conformance.checks.text import excerpt
 from conformance.contract import (
     ENDPOINT_VARIABLES,
     MANIFEST_VERSION,
@@ -25,6 +24,7 @@ from conformance.contract import (
 )
 from conformance.errors import ConformanceError
 from conformance.model import Finding
+from conformance.text import excerpt
 
 # getMessageById: the docs' manifest carries the conversation id, the published yaml does
 # not; both are legal, so that one variable is optional.

@@ -22,7 +22,7 @@ def _version(distribution: str) -> str | None:
 
 @cache
 def versions() -> dict[str, Any]:
-    from conformance import __version__
+    from conformance._version import __version__
     from conformance.rules import catalogue_version
 
     return {

@@ -16,6 +16,9 @@ channel, an `--conformance-only` that matches nothing) is a pytest usage error -
 Skipped rules are pytest skips with the reason; failed rules fail with their findings and curl
 lines; SHOULD warnings pass with a warning (fail under --conformance-strict). With
 --conformance-baseline, failures the baseline already had are xfail: only regressions fail.
+Under --conformance-require-complete a MUST rule the run SKIPPED fails, so pytest exits 1
+exactly when the CLI's `run --require-complete` does (`report.incomplete_must_rules` decides
+for both).
 
 Under pytest-xdist (`-n N`) the certification still runs exactly once: in the controller,
 before the workers start, and the workers read its report. A run per worker would post to
@@ -52,6 +55,7 @@ _RUN_OPTIONS = {
     "--conformance-spec": "spec",
     "--conformance-workers": "workers",
     "--conformance-body-cap": "body_cap",
+    "--conformance-har": "har",
 }
 
 
@@ -104,6 +108,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="BYTES",
         help="read at most this much of a response body",
     )
+    add(
+        "--conformance-har",
+        metavar="FILE",
+        help="record every exchange as HAR 1.2 (redacted, bodies capped) for `rejudge`",
+    )
+    add(
+        "--conformance-no-resend",
+        action="store_true",
+        help="do not re-send GETs with MUST findings to tell noise from regressions",
+    )
+    add(
+        "--conformance-require-complete",
+        action="store_true",
+        help="a MUST rule the run SKIPPED fails (incomplete otherwise passes with skips)",
+    )
     add("--conformance-spec", metavar="FILE", help="OpenAPI spec (default: the bundled one)")
     add(
         "--conformance-workers",
@@ -124,6 +143,8 @@ def run_kwargs(config: pytest.Config) -> dict[str, Any]:
     kwargs.update({key: get(flag) for flag, key in _RUN_OPTIONS.items() if get(flag) is not None})
     if get("--conformance-no-fuzz"):
         kwargs["fuzz"] = False
+    if get("--conformance-no-resend"):
+        kwargs["resend"] = False
     if get("--conformance-insecure"):
         kwargs["verify"] = False
     elif get("--conformance-ca-bundle"):
@@ -161,6 +182,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_baseline] = load_report(baseline) if baseline else None
         if config.getoption("--conformance-report-dir"):
             ensure_writable(config.getoption("--conformance-report-dir"))
+        if config.getoption("--conformance-har"):
+            ensure_writable(Path(config.getoption("--conformance-har")).resolve().parent)
 
 
 def _take_node_ids(config: pytest.Config) -> list[str]:
@@ -327,6 +350,7 @@ class _Outcome:
 
     data: dict[str, Any]
     regressed: frozenset[str] | None  # with a baseline: the rules that got worse
+    incomplete: frozenset[str]  # under --conformance-require-complete: skipped MUST rules
 
     @classmethod
     def of(cls, config: pytest.Config) -> _Outcome:
@@ -340,7 +364,12 @@ class _Outcome:
                 from conformance.baseline import diff
 
                 regressed = frozenset(diff(baseline, data).regressed_rules)
-            config.stash[_outcome] = cls(data, regressed)
+            incomplete: frozenset[str] = frozenset()
+            if config.getoption("--conformance-require-complete"):
+                from conformance.report import incomplete_must_rules
+
+                incomplete = frozenset(incomplete_must_rules(data))
+            config.stash[_outcome] = cls(data, regressed, incomplete)
         return config.stash[_outcome]
 
 
@@ -359,6 +388,12 @@ class RuleItem(pytest.Item):
         data = outcome.data
         result = next(r for r in data["rules"] if r["id"] == self.rule.id)
         findings = [f for f in data["findings"] if f["rule"] == self.rule.id]
+        if self.rule.id in outcome.incomplete:
+            pytest.fail(
+                f"{self.rule.id} (MUST) was SKIPPED: {result.get('reason', 'not exercised')}"
+                " - a failure under --conformance-require-complete",
+                pytrace=False,
+            )
         if result["status"] in ("skipped", "not_applicable"):
             pytest.skip(result.get("reason", "not exercised"))
         if result["status"] == "failed" or (result["status"] == "warning" and data.get("strict")):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance import __version__
+from conformance._version import __version__
 from conformance.curl import curl
 from conformance.errors import ConformanceError
 from conformance.ledger import EXCHANGES_PER_RULE, RuleResult

@@ -194,7 +194,7 @@ def test_every_run_flag_reaches_the_run(tmp_path, monkeypatch) -> None:
         + ["--seed", "9", "--max-examples", "4", "--strict", "--timeout", "2.5"]
         + ["--rate", "7", "--spec", "spec.yaml", "--only", "auth.*", "--only", "error.*"]
         + ["--workers", "3", "--no-fuzz", "--ca-bundle", "ca.pem", "--no-resend"]
-        + ["--har", str(tmp_path / "run.har")]
+        + ["--har", str(tmp_path / "run.har"), "--body-cap", "1000"]
     )
     assert code == 0
     assert calls == [
@@ -213,6 +213,7 @@ def test_every_run_flag_reaches_the_run(tmp_path, monkeypatch) -> None:
                 "verify": "ca.pem",
                 "har": str(tmp_path / "run.har"),
                 "resend": False,
+                "body_cap": 1000,
             },
         )
     ]
@@ -220,3 +221,21 @@ def test_every_run_flag_reaches_the_run(tmp_path, monkeypatch) -> None:
     main(["run", "--report-dir", str(tmp_path / "d"), "--quiet", "--insecure"])
     assert calls[-1][0] is None and calls[-1][1]["verify"] is False
     assert calls[-1][1]["workers"] == 2 and calls[-1][1]["seed"] is None
+    assert "body_cap" not in calls[-1][1]  # unset: the runner's default is the one default
+    main(["run", "--profile", "reference", "--report-dir", str(tmp_path / "r"), "--quiet"])
+    assert calls[-1][0] is None  # 'reference' names the bundled reference, as in pytest
+
+
+def test_plan_for_the_bundled_reference(tmp_path) -> None:
+    """`plan --profile reference` plans the bundled reference, the name pytest accepts."""
+    result = cli("plan", "--profile", "reference", "--only", "auth.*")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        lines[0].startswith("Plan for the bundled reference (") and "nothing was sent" in lines[0]
+    )
+    assert any(
+        "preflight: one authenticated getConversations on channel 'ref-main'" in line
+        for line in lines
+    ), result.stdout
+    assert "scenarios: auth" in result.stdout and result.stderr == ""

@@ -230,28 +230,48 @@ def har_requests(path: Path) -> list[tuple[str, str, str]]:
     return sequence
 
 
-def test_same_seed_same_requests_through_the_cli_and_the_api(tmp_path, monkeypatch) -> None:
+def _in(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` run from `work`, with this checkout importable."""
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_same_seed_same_requests_through_the_cli_the_pytest_face_and_the_api(
+    tmp_path, monkeypatch
+) -> None:
     """Two workers (the default) each, a fresh provider each (the same state): the HAR request
-    sequences are equal, and neither run leaves anything (no .hypothesis/) in the working
-    directory. The providers have no rate limit: which request meets a 429 is timing."""
+    sequences of `run`, `pytest --conformance-*` and `conformance.run()` are equal, and no run
+    leaves anything (no .hypothesis/) in the working directory. The providers have no rate
+    limit: which request meets a 429 is timing."""
     from tests.faults import provider
 
     work = tmp_path / "work"
     work.mkdir()
-    cli_har, api_har = tmp_path / "cli.har", tmp_path / "api.har"
+    cli_har, api_har, pytest_har = tmp_path / "cli.har", tmp_path / "api.har", tmp_path / "p.har"
     unlimited = ReferenceConfig(rate_limit=None)
     with provider(tmp_path / "cli", None, None, unlimited) as (_, profile):
-        result = subprocess.run(
-            [sys.executable, "-m", "conformance", "run", "--profile", str(profile)]
-            + ["--seed", "11", "--max-examples", "5", "--har", str(cli_har)]
-            + ["--report-dir", str(tmp_path / "cli" / "reports"), "--quiet"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=work,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        result = _in(
+            work,
+            *["-m", "conformance", "run", "--profile", str(profile)],
+            *["--seed", "11", "--max-examples", "5", "--har", str(cli_har)],
+            *["--report-dir", str(tmp_path / "cli" / "reports"), "--quiet"],
         )
     assert result.returncode == 0, result.stdout + result.stderr
+    with provider(tmp_path / "pytest", None, None, unlimited) as (_, profile):
+        face = _in(
+            work,
+            *["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+            *["--conformance-profile", str(profile), "--conformance-seed", "11"],
+            *["--conformance-max-examples", "5", "--conformance-har", str(pytest_har)],
+        )
+    assert face.returncode == 0, face.stdout + face.stderr
+    assert " passed" in face.stdout and " failed" not in face.stdout
     monkeypatch.chdir(work)
     with provider(tmp_path / "api", None, None, unlimited) as (_, profile):
         report = conformance.run(profile, seed=11, max_examples=5, har=api_har)
@@ -259,6 +279,8 @@ def test_same_seed_same_requests_through_the_cli_and_the_api(tmp_path, monkeypat
     cli_requests, api_requests = har_requests(cli_har), har_requests(api_har)
     assert len(cli_requests) > 300 and any(m == "POST" for m, _, _ in cli_requests)
     assert cli_requests == api_requests, _first_difference(cli_requests, api_requests)
+    pytest_requests = har_requests(pytest_har)
+    assert pytest_requests == cli_requests, _first_difference(pytest_requests, cli_requests)
     assert list(work.iterdir()) == []
 
 
@@ -277,3 +299,52 @@ def test_the_api_certifies_the_reference_on_seed_1(tmp_path, monkeypatch) -> Non
     assert report.findings == [], [f.message for f in report.findings[:3]]
     assert report.verdict == "certified"
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the options each face accepts, as the README lists them -----------------------------------
+def _flags(parser) -> set[str]:
+    return {o for a in parser._actions for o in a.option_strings if o != "-h"} - {"--help"}
+
+
+def _paragraph(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end, text.index(start))]
+
+
+def test_readme_lists_the_options_each_face_accepts() -> None:
+    """Every option the README lists for `run`, `plan` and the pytest face exists on that face,
+    every option of those faces is listed, and the `run` options pytest lacks are the ones the
+    README says it lacks (each --conformance-X means the `run` option --X)."""
+    import re
+
+    from conformance import pytest_plugin
+    from conformance.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.choices and "run" in a.choices)
+    run, plan = _flags(commands.choices["run"]), _flags(commands.choices["plan"])
+    recorded: list[str] = []
+
+    class Group:
+        def addoption(self, name: str, **_: object) -> None:
+            recorded.append(name)
+
+    class Parser:
+        def getgroup(self, name: str) -> Group:
+            return Group()
+
+    pytest_plugin.pytest_addoption(Parser())  # type: ignore[arg-type]
+    plugin = set(recorded)
+    readme = (ROOT / "README.md").read_text()
+    listed_run = _paragraph(readme, "Options of `run`:", "`plan --profile")
+    listed_plan = _paragraph(readme, "`plan --profile", "**With pytest:**")
+    listed_pytest = _paragraph(readme, "Options, each meaning", "With pytest-xdist")
+    named = re.compile(r"`(--?[a-z][a-z-]*)")
+    assert set(named.findall(listed_run)) == run - {"-q", "--verbose"}  # `--quiet`, `-v`
+    assert set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", listed_plan)) == plan
+    in_pytest_list = {f for f in named.findall(listed_pytest) if f.startswith("--conformance-")}
+    assert in_pytest_list == plugin and len(plugin) == 18
+    as_run = {"--" + f.removeprefix("--conformance-") for f in plugin}
+    assert as_run <= run  # the same names as run's options
+    lacking = run - as_run - {"-q", "-v"}
+    assert lacking == {"--two-sided", "--wait", "--quiet", "--verbose"}
+    unlike = listed_pytest[listed_pytest.index("Unlike `run`") :]
+    assert all(f"`{flag}`" in unlike for flag in ("--two-sided", "--wait", "--quiet"))

@@ -168,6 +168,9 @@ def test_every_run_option_reaches_the_run(pytester: pytest.Pytester, fake_run: F
         "--conformance-body-cap=1000",
         "--conformance-spec=spec.yaml",
         "--conformance-workers=3",
+        "--conformance-har=run.har",
+        "--conformance-no-resend",
+        "--conformance-require-complete",
     )
     assert result.ret == 0
     assert fake_run.calls == [
@@ -184,6 +187,8 @@ def test_every_run_option_reaches_the_run(pytester: pytest.Pytester, fake_run: F
             "body_cap": 1000,
             "spec": "spec.yaml",
             "workers": 3,
+            "har": "run.har",
+            "resend": False,
         }
     ]
     pytester.runpytest_inprocess("--conformance-profile=p.yaml", "--conformance-ca-bundle=ca.pem")
@@ -379,6 +384,50 @@ def test_baseline_makes_known_failures_xfail_and_fails_regressions(
     worse.assert_outcomes(passed=len(ids("participants.")) - 1, failed=1)
 
 
+def _must_rule_skipped() -> RunReport:
+    return canned({"participants.exactly-two": "skipped"})
+
+
+def test_require_complete_fails_a_skipped_must_rule_as_the_cli_does(
+    pytester: pytest.Pytester, fake_run: FakeRun, tmp_path: Path
+) -> None:
+    """The same verdict as `run --require-complete`: exit 1 when a MUST rule was SKIPPED
+    (also with a baseline that has no regression), exit 0 without the flag."""
+    from conformance.report import exit_code_of, incomplete_must_rules
+
+    fake_run.outcome = _must_rule_skipped()
+    data = fake_run.outcome.to_dict()
+    assert exit_code_of(data) == 0 and incomplete_must_rules(data) == ["participants.exactly-two"]
+    select = [f"{PREFIX}::participants", "-rs"]
+    lenient = pytester.runpytest_inprocess("--conformance-profile=p.yaml", *select)
+    lenient.assert_outcomes(passed=len(ids("participants.")) - 1, skipped=1)
+    assert lenient.ret == 0
+    strict = pytester.runpytest_inprocess(
+        "--conformance-profile=p.yaml", "--conformance-require-complete", *select
+    )
+    strict.assert_outcomes(passed=len(ids("participants.")) - 1, failed=1)
+    assert strict.ret == 1
+    strict.stdout.fnmatch_lines(
+        ["*participants.exactly-two (MUST) was SKIPPED: no fixture*--conformance-require-complete"]
+    )
+    same = tmp_path / "same.json"
+    same.write_text(json.dumps(_must_rule_skipped().to_dict()))
+    with_baseline = pytester.runpytest_inprocess(
+        "--conformance-profile=p.yaml",
+        "--conformance-require-complete",
+        f"--conformance-baseline={same}",
+        *select,
+    )
+    with_baseline.assert_outcomes(passed=len(ids("participants.")) - 1, failed=1)
+    # an unwritable --conformance-har is a usage error before the run, as in the CLI
+    (tmp_path / "file").write_text("")
+    bad = pytester.runpytest_inprocess(
+        "--conformance-profile=p.yaml", f"--conformance-har={tmp_path / 'file' / 'run.har'}"
+    )
+    assert_usage_error(bad, "cannot write reports")
+    assert len(fake_run.calls) == 3
+
+
 # -- end to end ------------------------------------------------------------------------------
 def test_reference_end_to_end_durations_match_the_report(
     pytester: pytest.Pytester, tmp_path: Path
@@ -492,4 +541,4 @@ def test_readme_names_every_plugin_option() -> None:
     source = (root / "conformance" / "pytest_plugin.py").read_text()
     options = set(re.findall(r'"(--conformance-[a-z-]+)"', source))
     readme = (root / "README.md").read_text()
-    assert len(options) == 15 and not {o for o in options if o not in readme}
+    assert len(options) == 18 and not {o for o in options if o not in readme}

@@ -38,7 +38,7 @@ class Check:
 def known_versions() -> dict[str, str]:
     """Suite version -> catalogue digest, for the versions this suite can vouch for: its own
     (a rule catalogue it does not have cannot be judged again here)."""
-    from conformance import __version__
+    from conformance._version import __version__
     from conformance.rules import catalogue_version
 
     return {__version__: catalogue_version()}

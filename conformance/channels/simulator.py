@@ -62,7 +62,7 @@ class SimulatorOptions:
 
 def describe_call(exchange: Exchange) -> str:
     """The live line for one call the vendor made."""
-    from conformance.checks.text import excerpt
+    from conformance.text import excerpt
 
     status = exchange.response.status if exchange.response is not None else exchange.error
     path = exchange.request.url.split("/v1", 1)[-1]

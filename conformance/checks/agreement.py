@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from conformance.checks.evidence import dicts
-from conformance.checks.text import excerpt
+from conformance.text import excerpt
 
 # The fields of a message both views must agree on ("text" is the contract's `message`).
 MESSAGE_FIELDS = ("sender_id", "message", "created_at")

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import jsonschema_rs
 
 from conformance.checks.context import CheckContext
-from conformance.checks.text import excerpt
 from conformance.contract import BARE_BODY_OPERATIONS
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
 
 MAX_SCHEMA_ERRORS = 3
 CURSOR_FIELDS = ("next_messages_cursor", "after")

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from conformance.checks.channels import _RANK, _finding, accepted, body_of, check_status_move
-from conformance.checks.text import excerpt
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
 
 # Scheduling noise allowed when judging a wait against Retry-After.
 BACKOFF_TOLERANCE = 0.05

@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.checks.text import excerpt
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
 
 PROVIDER_TYPES = ("facebook", "whatsapp", "other")
 STATUSES = ("sent", "delivered", "read", "failed")

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from conformance.checks.context import CheckContext
-from conformance.checks.text import excerpt
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
 
 _SOURCE_FILE = (
     r"(?:py|pyc|js|mjs|cjs|ts|jsx|tsx|java|kt|scala|class|jar|rb|php|go|cs|vb|fs|rs|ex|exs"

@@ -6,18 +6,15 @@ on every 4xx the run sees, from any phase.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from conformance.checks.context import CheckContext
-from conformance.checks.text import excerpt
 from conformance.contract import ERROR_CODES
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
+from conformance.timestamps import parse_retry_by
 
-# RFC 3339 with the UTC designator; fractional seconds optional.
-_UTC_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[Zz]$")
-_ANY_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?(.*)$")
 HORIZON = timedelta(hours=24)
 
 
@@ -126,28 +123,6 @@ def _missing_code(exchange: Exchange, data: dict[str, Any] | None) -> str:
     if "code" not in data:
         return "data.code missing"
     return f"data.code is {excerpt(data['code'], 20)}, not a string"
-
-
-def parse_retry_by(value: Any) -> tuple[datetime | None, str | None]:
-    """The moment retry_by names, or why it is not an RFC 3339 UTC timestamp."""
-    if not isinstance(value, str):
-        return None, f"retry_by is {excerpt(value, 30)}, not a string"
-    match = _ANY_TIMESTAMP.match(value)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        moment = None
-    if match is None or moment is None:
-        return None, f"retry_by {excerpt(value, 40)} is not an RFC 3339 timestamp"
-    if not _UTC_TIMESTAMP.match(value):
-        if moment.tzinfo is None:
-            why = "has no time zone"
-        elif " " in value or "t" in value[10:11]:
-            why = "does not separate date and time with T"
-        else:
-            why = "is not in UTC with the Z designator"
-        return moment if moment.tzinfo else None, f"retry_by {excerpt(value, 40)} {why}"
-    return moment, None
 
 
 def _answered_at(exchange: Exchange, ctx: CheckContext) -> datetime:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from conformance.checks.text import excerpt
 from conformance.contract import BARE_BODY_OPERATIONS
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
 
 
 def status_of(exchange: Exchange | None) -> int | None:

@@ -23,9 +23,9 @@ from conformance.checks.evidence import (
     unanswered,
 )
 from conformance.checks.midwalk import judge_mid_walk
-from conformance.checks.text import excerpt
 from conformance.checks.walks import judge_conversation_walks, judge_message_paging
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
 
 StepResult = dict[str, "list[Finding] | str | None"]
 StepJudge = Callable[[Sequence[Exchange]], StepResult]

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from conformance.checks.evidence import data_of, describe, dicts, is_2xx, unanswered
-from conformance.checks.text import excerpt
 from conformance.checks.walks import (
     CURSOR_WALK,
     MESSAGES_CURSOR,
@@ -33,6 +32,7 @@ from conformance.checks.walks import (
     walk_findings,
 )
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
 
 STEP = "mid-walk"
 PROBES = {"conversations": CURSOR_WALK, "messages": MESSAGES_CURSOR}

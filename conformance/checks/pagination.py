@@ -10,8 +10,8 @@ from typing import Any
 
 from conformance.checks.context import CheckContext
 from conformance.checks.evidence import data_of
-from conformance.checks.text import excerpt
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
 
 DEFAULT_LIMIT = 30
 

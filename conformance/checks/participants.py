@@ -11,9 +11,9 @@ from typing import Any
 
 from conformance.checks.context import CheckContext
 from conformance.checks.evidence import data_of
-from conformance.checks.text import excerpt
 from conformance.contract import END_USER, SOURCE_USER
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
 
 
 def conversations_in(exchange: Exchange) -> Iterator[dict[str, Any]]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checks.evidence import additional_of, data_of, dicts, next_cursor, unanswered
-from conformance.checks.text import excerpt
 from conformance.model import Exchange, Finding
+from conformance.text import excerpt
 
 CURSOR_WALK = "pagination.cursor-walk"
 MESSAGES_CURSOR = "pagination.messages-cursor"

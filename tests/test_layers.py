@@ -1,0 +1,95 @@
+"""The layering facts of DESIGN.md that the imports show, read from the source (ast), so
+that a module which reaches up a layer fails here rather than in a review.
+
+- The HTTP layer (client.py, pace.py) needs nothing from the judges in `checks/`, directly
+  or through what it imports: the transport must not change when a rule does.
+- Nothing below the faces imports the package face (`conformance/__init__.py`) for its names
+  (`__version__` lives in `_version.py`): a face may import the layers, never the reverse.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "conformance"
+FACES = {"conformance", "conformance.cli", "conformance.pytest_plugin"}  # over conformance.run
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _imports(module: str, *, top_level: bool = False) -> set[str]:
+    """The conformance modules `module` imports anywhere (also inside functions), with the
+    packages each import runs (importing a.b.c runs a/__init__ and a/b/__init__). The root
+    package is left out: every import runs it, and at import time it runs only `_version`
+    (test_importing_the_package_runs_only_the_version); `_face_names` covers what is taken
+    from it."""
+    found: set[str] = set()
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    for node in tree.body if top_level else ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+        for name in names:
+            parts = name.split(".")
+            found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return {name for name in found if name in MODULES and name not in (module, "conformance")}
+
+
+def _reached(start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for name in _imports(todo.pop()) - seen:
+            seen.add(name)
+            todo.append(name)
+    return seen
+
+
+def _face_names(module: str) -> list[str]:
+    """Names `module` takes from the package face: `from conformance import X` where X is
+    not a submodule, and `import conformance` itself."""
+    taken = []
+    for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "conformance":
+            taken += [a.name for a in node.names if f"conformance.{a.name}" not in MODULES]
+        elif isinstance(node, ast.Import):
+            taken += [a.name for a in node.names if a.name == "conformance"]
+    return taken
+
+
+def test_the_http_layer_imports_nothing_from_checks() -> None:
+    for module in ("conformance.client", "conformance.pace"):
+        reached = _reached(module)
+        assert "conformance.timestamps" in reached or module == "conformance.pace"
+        assert not {name for name in reached if name.startswith("conformance.checks")}, module
+    # the one retry_by parser is shared by the transport and the judge
+    assert "conformance.timestamps" in _imports("conformance.checks.errors")
+
+
+def test_nothing_below_the_faces_imports_the_package_face() -> None:
+    offenders = {m: names for m in MODULES if m not in FACES and (names := _face_names(m))}
+    assert offenders == {}
+    for module in ("conformance.report", "conformance.har", "conformance.provenance"):
+        assert "conformance._version" in _imports(module)
+    assert _face_names("conformance.report") == [] and _face_names("conformance.har") == []
+
+
+def test_importing_the_package_runs_only_the_version() -> None:
+    """The face imports its layers lazily, inside run() and load_report()."""
+    assert _imports("conformance", top_level=True) == {"conformance._version"}
+
+
+def test_the_checks_catch_what_they_claim_to() -> None:
+    """The readers above are not vacuous: they see the imports they must see."""
+    assert "conformance.checks" in _imports("conformance.runner")
+    assert "conformance.checks.errors" in _reached("conformance.runner")
+    assert _face_names("conformance.cli") == ["conformance"]  # the face calls conformance.run
