@@ -39,6 +39,9 @@ from tests.faults import FAULTS, provider
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
+# The tests share one certified run (module fixture `certified`): one worker builds it once.
+pytestmark = pytest.mark.xdist_group("certificate run")
+
 
 def hand_made_report(**changes) -> dict:
     report = {

@@ -254,6 +254,7 @@ def failed_in(folder: Path) -> set[str]:
     return {r["id"] for r in report["rules"] if r["status"] == "failed"}
 
 
+@pytest.mark.xdist_group("dashboard matrix")  # shares the module fixture `matrix`
 def test_matrix_certifies_the_conformant_provider_only(matrix) -> None:
     history = matrix / "history"
     assert sorted(p.name for p in (history / "steady").iterdir()) == ["1001", "1002"]
@@ -262,6 +263,7 @@ def test_matrix_certifies_the_conformant_provider_only(matrix) -> None:
     assert (history / "shaky" / "1002" / "run.har").exists()
 
 
+@pytest.mark.xdist_group("dashboard matrix")  # shares the module fixture `matrix`
 def test_matrix_dashboard_data(matrix) -> None:
     document = json.loads((matrix / "dashboard" / "dashboard.json").read_text())
     shaky, steady = document["providers"]
@@ -283,6 +285,7 @@ def test_matrix_dashboard_data(matrix) -> None:
     assert steady["certificate"]["covers_report"] is True and shaky["certificate"] is None
 
 
+@pytest.mark.xdist_group("dashboard matrix")  # shares the module fixture `matrix`
 @pytest.mark.skipif(chromium() is None, reason="no Chromium found (Debian package chromium)")
 def test_matrix_dashboard_in_headless_chromium(matrix, tmp_path) -> None:
     page = matrix / "dashboard" / "index.html"

@@ -254,5 +254,9 @@ def test_a_mutants_tests_and_a_module_fixtures_tests_share_an_xdist_worker() -> 
     assert xdist_scope("tests/test_reports.py::test_markdown_summary") == "reports runs"
     har = "tests/test_nightly.py::test_har_is_redacted_like_every_other_output"
     assert xdist_scope(har) == "nightly recorded run"
+    certificate = "tests/test_certificate.py::test_a_changed_report_fails_its_digest"
+    assert xdist_scope(certificate) == "certificate run"
+    matrix = "tests/test_dashboard.py::test_matrix_dashboard_data"
+    assert xdist_scope(matrix) == "dashboard matrix"
     alone = "tests/test_nightly.py::test_every_rejudged_mutant_exists"
     assert xdist_scope(alone) == alone
