@@ -873,25 +873,32 @@ FAULTS += [
 
 
 # -- further clauses ----------------------------------------------------------------------
-def _overlapping_message_pages(app: Wsgi) -> Wsgi:
-    """Each messages cursor points one message back: pages overlap by one message."""
-    from conformance.reference.state import decode_cursor, encode_cursor
+def _shifted_message_cursor(step: int) -> Callable[[Wsgi], Wsgi]:
+    """The messages cursor names the message `step` places from the page's last one (never
+    behind where the page began, never past the oldest): -1 makes pages overlap by one, +1
+    loses one older message at every page turn."""
 
-    state = app.extensions["reference_state"]
-    render = state.render
+    def wrap(app: Wsgi) -> Wsgi:
+        from conformance.reference.state import decode_cursor, encode_cursor
 
-    def overlapping(conversation: dict, messages_limit: int, after: str | None = None) -> dict:
-        out = render(conversation, messages_limit, after)
-        if out["next_messages_cursor"]:
-            ids = [m["id"] for m in conversation["messages"]]
-            last = ids.index(decode_cursor("m", conversation["id"], out["next_messages_cursor"]))
-            start = ids.index(decode_cursor("m", conversation["id"], after)) + 1 if after else 0
-            if last - 1 >= start:  # one back, but never behind where this page began
-                out["next_messages_cursor"] = encode_cursor("m", conversation["id"], ids[last - 1])
-        return out
+        state = _state(app)
+        render = state.render
 
-    state.render = overlapping
-    return app
+        def shifted(conversation: dict, messages_limit: int, after: str | None = None) -> dict:
+            out = render(conversation, messages_limit, after)
+            if out["next_messages_cursor"]:
+                key = conversation["id"]
+                ids = [m["id"] for m in conversation["messages"]]
+                last = ids.index(decode_cursor("m", key, out["next_messages_cursor"]))
+                start = ids.index(decode_cursor("m", key, after)) + 1 if after else 0
+                if start <= last + step < len(ids):
+                    out["next_messages_cursor"] = encode_cursor("m", key, ids[last + step])
+            return out
+
+        state.render = shifted
+        return app
+
+    return wrap
 
 
 def _retry_by_past(environ, status, headers, body):
@@ -926,7 +933,7 @@ FAULTS += [
     Fault(
         "message pages overlap",
         "pagination.messages-cursor",
-        _overlapping_message_pages,
+        _shifted_message_cursor(-1),
         clause="never repeats a message across pages",
     ),
     Fault(
@@ -1154,33 +1161,11 @@ def _activity_sorted_offsets(ascending: bool) -> Callable[[Wsgi], Wsgi]:
     return wrap
 
 
-def _cursor_names_next_page(app: Wsgi) -> Wsgi:
-    """The messages cursor names the first message of the next page, which the next page
-    then starts after: one older message is lost at every page turn (no walk at another
-    limit shows it; a full read does)."""
-    from conformance.reference.state import decode_cursor, encode_cursor
-
-    state = _state(app)
-    render = state.render
-
-    def skipping(conversation: dict, messages_limit: int, after: str | None = None) -> dict:
-        out = render(conversation, messages_limit, after)
-        if out["next_messages_cursor"]:
-            ids = [m["id"] for m in conversation["messages"]]
-            last = ids.index(decode_cursor("m", conversation["id"], out["next_messages_cursor"]))
-            if last + 1 < len(ids):
-                out["next_messages_cursor"] = encode_cursor("m", conversation["id"], ids[last + 1])
-        return out
-
-    state.render = skipping
-    return app
-
-
 FAULTS += [
     Fault(
         "messages cursor skips one at each page",
         "pagination.messages-cursor",
-        _cursor_names_next_page,
+        _shifted_message_cursor(+1),
         clause="a walk around a post skips no older message (compared with full reads)",
     ),
     Fault(
