@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 import yaml  # noqa: E402
 
+from conformance.inputs.spec import bind, load_spec  # noqa: E402
 from conformance.reference import ReferenceConfig, ReferenceServer  # noqa: E402
-from conformance.spec import bind, load_spec  # noqa: E402
 
 FUZZ_PHASE = "generated requests"
 

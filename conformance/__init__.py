@@ -19,7 +19,7 @@ from conformance._version import __version__
 __all__ = ["__version__", "load_report", "run"]
 
 if TYPE_CHECKING:
-    from conformance.report import RunReport
+    from conformance.report.canonical import RunReport
 
 
 def run(
@@ -44,9 +44,9 @@ def load_report(path: str | Path) -> RunReport:
     """A saved report.json as the `RunReport` that `run` returns (`.verdict`, `.exit_code`,
     `.to_dict()` giving the document back); `report["verdict"]` still reads the document.
     Raises `ConformanceError` (one line) for an unreadable or foreign file."""
-    from conformance.baseline import load_report as _load
     from conformance.errors import ConformanceError
-    from conformance.report import RunReport
+    from conformance.report.baseline import load_report as _load
+    from conformance.report.canonical import RunReport
 
     try:
         return RunReport.from_dict(_load(path))

@@ -2,6 +2,6 @@
 
 import sys
 
-from conformance.cli import main
+from conformance.faces.cli import main
 
 sys.exit(main())

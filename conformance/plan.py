@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from conformance.checks import EXCHANGE_CHECKS
-from conformance.client import UNKNOWN_PREFIX
-from conformance.contract import ENDPOINT_VARIABLES
+from conformance.http.client import UNKNOWN_PREFIX
+from conformance.inputs.contract import ENDPOINT_VARIABLES
 
 if TYPE_CHECKING:
-    from conformance.manifest import Manifest
-    from conformance.profile import Profile
-    from conformance.scenarios.session import Session
+    from conformance.inputs.manifest import Manifest
+    from conformance.inputs.profile import Profile
+    from conformance.phases.scenarios.session import Session
 
 MANIFEST_RULES = frozenset(
     {
@@ -130,7 +130,7 @@ def make_plan(
     fuzz: Callable[[Session, bool], None] | None,
 ) -> Plan:
     """The steps for the selected rules; `fuzz(session, posts_allowed)` runs the fuzz phase."""
-    from conformance.scenarios import access, consistency, load, pagination, writes
+    from conformance.phases.scenarios import access, consistency, load, pagination, writes
 
     has = manifest.endpoints.__contains__
     unknown = f"made-up channel ids ({UNKNOWN_PREFIX}…) that no provider holds: cannot touch data"

@@ -22,20 +22,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from conformance import resend
 from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
 from conformance.checks.flows import JUDGES, judge_step
 from conformance.checks.status import Liveness
 from conformance.errors import ConformanceError
+from conformance.inputs.manifest import capability_result, lint, parse_manifest
+from conformance.inputs.spec import load_spec
 from conformance.ledger import INTERRUPTED, Ledger, verdict
-from conformance.manifest import capability_result, lint, parse_manifest
 from conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
+from conformance.phases import resend
+from conformance.phases.scenarios.session import Seen
 from conformance.plan import MANIFEST_RULES
-from conformance.provenance import versions
-from conformance.report import RunReport
-from conformance.scenarios.session import Seen
-from conformance.spec import load_spec
+from conformance.report.canonical import RunReport
+from conformance.report.provenance import versions
 
 CAPABILITY = "manifest.capability-endpoints"
 

@@ -17,17 +17,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance import resend
 from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
 from conformance.checks.evidence import error_code
 from conformance.checks.status import Liveness
-from conformance.client import ClientPolicy, ProviderClient, Recorder, redactor_for
 from conformance.errors import ConformanceError
-from conformance.har import HarWriter, run_inputs
+from conformance.http.client import ClientPolicy, ProviderClient, Recorder, redactor_for
+from conformance.http.redact import Redactor
+from conformance.inputs.manifest import Manifest, capability_result, lint, load_manifest
+from conformance.inputs.profile import Profile, load_profile
+from conformance.inputs.spec import Spec, bind, load_spec
 from conformance.ledger import INTERRUPTED, Ledger, verdict
-from conformance.manifest import Manifest, capability_result, lint, load_manifest
 from conformance.model import Exchange
+from conformance.phases import resend
+from conformance.phases.scenarios.session import Session
 from conformance.plan import (
     CAPABILITY,
     EXCHANGE_RULES,
@@ -36,12 +39,9 @@ from conformance.plan import (
     make_plan,
     write_lines,
 )
-from conformance.profile import Profile, load_profile
-from conformance.redact import Redactor
-from conformance.report import RunReport, describe_target
+from conformance.report.canonical import RunReport, describe_target
+from conformance.report.har import HarWriter, run_inputs
 from conformance.rules import select
-from conformance.scenarios.session import Session
-from conformance.spec import Spec, bind, load_spec
 
 Progress = Callable[[str, str], None]
 
@@ -365,7 +365,7 @@ def _fuzz(
     posts: bool,
     emit: Progress | None = None,
 ) -> None:
-    from conformance.fuzzing import FuzzOptions, fuzz, fuzz_progress
+    from conformance.phases.fuzzing import FuzzOptions, fuzz, fuzz_progress
 
     examples, why = fuzz_budget(options.max_examples, session.client.pace)
     if why:

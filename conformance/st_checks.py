@@ -17,8 +17,8 @@ import schemathesis
 
 from conformance.checks import judge
 from conformance.checks.context import CheckContext
+from conformance.inputs.spec import Spec, _operations
 from conformance.model import Exchange, RecordedRequest, RecordedResponse
-from conformance.spec import Spec, _operations
 
 _SPECS: dict[int, tuple[Any, Spec]] = {}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conformance.reference import ReferenceConfig
-from conformance.report import RunReport
+from conformance.report.canonical import RunReport
 from conformance.runner import RunOptions, run
 from tests.faults import Fault, provider
 

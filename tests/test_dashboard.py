@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance import cli
 from conformance.certificate import dsse
 from conformance.dashboard import build, collect, family_status, provider_of
 from conformance.dashboard.html import render_dashboard
+from conformance.faces import cli
 from tests import dashboard_data
 from tests.faults import _chain, provider
+from tests.report.test_report_page import browser, chromium
 from tests.test_ci_recipes import CI, fault, shell, step
-from tests.test_report_page import browser, chromium
 
 
 def hand_report(started: str, failing: set[str], **extra) -> dict:

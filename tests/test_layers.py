@@ -13,7 +13,11 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "conformance"
-FACES = {"conformance", "conformance.cli", "conformance.pytest_plugin"}  # over conformance.run
+FACES = {
+    "conformance",
+    "conformance.faces.cli",
+    "conformance.faces.pytest_plugin",
+}  # over conformance.run
 
 
 def _module_name(path: Path) -> str:
@@ -67,9 +71,9 @@ def _face_names(module: str) -> list[str]:
 
 
 def test_the_http_layer_imports_nothing_from_checks() -> None:
-    for module in ("conformance.client", "conformance.pace"):
+    for module in ("conformance.http.client", "conformance.http.pace"):
         reached = _reached(module)
-        assert "conformance.timestamps" in reached or module == "conformance.pace"
+        assert "conformance.timestamps" in reached or module == "conformance.http.pace"
         assert not {name for name in reached if name.startswith("conformance.checks")}, module
     # the one retry_by parser is shared by the transport and the judge
     assert "conformance.timestamps" in _imports("conformance.checks.errors")
@@ -78,9 +82,16 @@ def test_the_http_layer_imports_nothing_from_checks() -> None:
 def test_nothing_below_the_faces_imports_the_package_face() -> None:
     offenders = {m: names for m in MODULES if m not in FACES and (names := _face_names(m))}
     assert offenders == {}
-    for module in ("conformance.report", "conformance.har", "conformance.provenance"):
+    for module in (
+        "conformance.report.canonical",
+        "conformance.report.har",
+        "conformance.report.provenance",
+    ):
         assert "conformance._version" in _imports(module)
-    assert _face_names("conformance.report") == [] and _face_names("conformance.har") == []
+    assert (
+        _face_names("conformance.report.canonical") == []
+        and _face_names("conformance.report.har") == []
+    )
 
 
 def test_importing_the_package_runs_only_the_version() -> None:
@@ -92,4 +103,4 @@ def test_the_checks_catch_what_they_claim_to() -> None:
     """The readers above are not vacuous: they see the imports they must see."""
     assert "conformance.checks" in _imports("conformance.runner")
     assert "conformance.checks.errors" in _reached("conformance.runner")
-    assert _face_names("conformance.cli") == ["conformance"]  # the face calls conformance.run
+    assert _face_names("conformance.faces.cli") == ["conformance"]  # the face calls conformance.run

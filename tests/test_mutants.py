@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance.ledger import FAILED, PASSED, WARNING, verdict
-from conformance.report import exit_code_of
+from conformance.report.canonical import exit_code_of
 from conformance.rules import CATALOGUE, RULES, Level
 from conformance.runner import RunOptions, run
 from tests.channel_faults import CHANNEL_FAULTS
@@ -209,7 +209,7 @@ def coverage_markdown() -> str:
 
 # Where each family's clauses are unit-tested on hand-made exchanges (no server).
 UNIT_TESTS = {
-    "manifest": "`tests/test_manifest.py`",
+    "manifest": "`tests/inputs/test_manifest.py`",
     "auth": "`tests/checks/test_status.py`, `tests/checks/test_flows.py`",
     "error": "`tests/checks/test_errors.py`, `tests/checks/test_flows.py`",
     "status": "`tests/checks/test_status.py`",
@@ -251,7 +251,7 @@ def test_a_mutants_tests_and_a_module_fixtures_tests_share_an_xdist_worker() -> 
     assert xdist_scope(table) == xdist_scope(strict) == f"mutant {name}"
     rejudged = "tests/test_nightly.py::test_rejudge_reproduces_statuses_and_findings[auth ignored]"
     assert xdist_scope(rejudged) == "mutant auth ignored"
-    assert xdist_scope("tests/test_reports.py::test_markdown_summary") == "reports runs"
+    assert xdist_scope("tests/report/test_reports.py::test_markdown_summary") == "reports runs"
     har = "tests/test_nightly.py::test_har_is_redacted_like_every_other_output"
     assert xdist_scope(har) == "nightly recorded run"
     certificate = "tests/test_certificate.py::test_a_changed_report_fails_its_digest"

@@ -11,11 +11,11 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 
-from conformance.baseline import diff, render_diff
-from conformance.har import HarWriter, har_entry
 from conformance.model import Exchange, RecordedRequest, RecordedResponse
 from conformance.reference import ReferenceConfig
 from conformance.rejudge import rejudge
+from conformance.report.baseline import diff, render_diff
+from conformance.report.har import HarWriter, har_entry
 from conformance.runner import RunOptions, run
 from tests.commands import ROOT, cli
 from tests.faults import FAULTS, path, provider, rewrite

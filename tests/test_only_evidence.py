@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from conformance.faces.pytest_plugin import PREFIX
 from conformance.ledger import FAILED, SKIPPED
 from conformance.plan import EXCHANGE_RULES, STEP_RULES, describe_plan, fed_by, make_plan
-from conformance.pytest_plugin import PREFIX
 from conformance.reference import ReferenceConfig
 from conformance.rules import RULES, Level
 from conformance.runner import RunOptions, build_target, run

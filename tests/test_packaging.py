@@ -58,8 +58,8 @@ def test_build_and_twine_check_as_printed(tmp_path) -> None:
     assert done.stdout.count("PASSED") == 2  # twine checked both
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
-        "conformance/report.schema.json",
-        "conformance/render/groups.py",
+        "conformance/report/report.schema.json",
+        "conformance/report/render/groups.py",
         "conformance/specs/messaging-manifest.yaml",
     ):
         assert needed in names, needed

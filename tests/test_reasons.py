@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conformance.inputs.manifest import parse_manifest
 from conformance.ledger import SKIPPED
-from conformance.manifest import parse_manifest
 from conformance.runner import RunOptions, run
 from tests.commands import cli
 from tests.faults import provider

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
+from conformance.faces.cli import main
 from conformance.rules import CATALOGUE, RULES, Level, select
 
 SHARED_RULES = Path(__file__).resolve().parents[2] / "shared" / "RULES.md"

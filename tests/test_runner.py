@@ -171,7 +171,7 @@ def test_unreachable_provider_is_exit_2_with_a_report(tmp_path: Path) -> None:
 
 
 def test_a_suite_bug_mid_run_keeps_the_report(tmp_path: Path, monkeypatch) -> None:
-    from conformance.scenarios import writes
+    from conformance.phases.scenarios import writes
 
     def broken(*args) -> None:
         raise RuntimeError("boom")
@@ -194,8 +194,8 @@ def test_parallel_jobs_reach_the_listeners_in_item_order_whatever_the_timing() -
     import threading
     from types import SimpleNamespace
 
-    from conformance.client import Recorder
-    from conformance.scenarios.session import Session
+    from conformance.http.client import Recorder
+    from conformance.phases.scenarios.session import Session
 
     recorder = Recorder()
     heard: list[str] = []

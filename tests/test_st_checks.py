@@ -9,8 +9,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from conformance.inputs.spec import bind, load_spec
 from conformance.reference import ReferenceConfig, create_app
-from conformance.spec import bind, load_spec
 from conformance.st_checks import messaging_conformance_rules
 from tests.faults import FAULTS
 

@@ -49,7 +49,7 @@ def issue(
 def write_certificate(envelope: dict, directory: str | Path) -> dict[str, Path]:
     """certificate.json, certificate.html and badge.svg into `directory`."""
     from conformance.certificate.render import render_badge, render_certificate_html
-    from conformance.render import write_text
+    from conformance.report.render import write_text
 
     directory = Path(directory)
     texts = {

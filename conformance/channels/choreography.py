@@ -22,11 +22,11 @@ from typing import Any
 from conformance.channels.desk import Desk
 from conformance.checks import channel_flows as flows
 from conformance.checks import channels as judges
-from conformance.client import PolicyRefused, ProviderClient
+from conformance.http.client import PolicyRefused, ProviderClient
+from conformance.inputs.profile import Profile
 from conformance.model import Exchange
-from conformance.profile import Profile
-from conformance.scenarios.pagination import next_cursor
-from conformance.scenarios.session import data_of
+from conformance.phases.scenarios.pagination import next_cursor
+from conformance.phases.scenarios.session import data_of
 
 PAGE = 30
 PAGE_BUDGET = 100  # pages of one walk: a looping cursor ends here, never hangs

@@ -49,10 +49,10 @@ def _seconds(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     from conformance.channels.simulator import Simulator, SimulatorOptions
     from conformance.channels.twosided import DEFAULT_PORT
-    from conformance.console import progress_for, summary
     from conformance.errors import ConformanceError
-    from conformance.render import write_all
-    from conformance.report import ensure_writable, exit_code_of
+    from conformance.faces.console import progress_for, summary
+    from conformance.report.canonical import ensure_writable, exit_code_of
+    from conformance.report.render import write_all
     from conformance.runner import RunOptions, build_target
 
     ensure_writable(args.report_dir)

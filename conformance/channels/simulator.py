@@ -20,11 +20,11 @@ from conformance.channels.choreography import Choreography
 from conformance.channels.desk import Desk
 from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
-from conformance.client import ClientPolicy, ProviderClient, Recorder
 from conformance.errors import ConformanceError
+from conformance.http.client import ClientPolicy, ProviderClient, Recorder
 from conformance.ledger import Ledger, verdict
 from conformance.model import Exchange
-from conformance.report import RunReport
+from conformance.report.canonical import RunReport
 from conformance.rules import CATALOGUE, select
 from conformance.runner import Target
 

@@ -32,7 +32,7 @@ from conformance.ledger import (
     rule_result,
     verdict,
 )
-from conformance.report import RunReport
+from conformance.report.canonical import RunReport
 from conformance.runner import RunOptions, build_target
 from conformance.runner import run as run_manifest_side
 

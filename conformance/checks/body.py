@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import jsonschema_rs
 
 from conformance.checks.context import CheckContext
-from conformance.contract import BARE_BODY_OPERATIONS
+from conformance.inputs.contract import BARE_BODY_OPERATIONS
 from conformance.model import Exchange, Finding
 from conformance.text import excerpt
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from conformance.checks.context import CheckContext
-from conformance.contract import ERROR_CODES
+from conformance.inputs.contract import ERROR_CODES
 from conformance.model import Exchange, Finding
 from conformance.text import excerpt
 from conformance.timestamps import parse_retry_by

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from conformance.contract import BARE_BODY_OPERATIONS
+from conformance.inputs.contract import BARE_BODY_OPERATIONS
 from conformance.model import Exchange, Finding
 from conformance.text import excerpt
 

@@ -3,7 +3,7 @@
 In a live inbox messages keep arriving while Pipedrive pages through older ones. A cursor
 that is an offset repeats a message on the next page each time a new one arrives on top;
 a conversation list sorted by recent activity repeats or skips conversations when one of
-them gets a message. The scenario (conformance.scenarios.pagination.mid_walk) reads a full
+them gets a message. The scenario (conformance.phases.scenarios.pagination.mid_walk) reads a full
 copy before, walks at a small limit with a post to the sandbox conversation after the
 first page, and reads a full copy after; every exchange is tagged with `context["probe"]`
 ("conversations" or "messages") and `context["read"]` ("before", "during", "post",

@@ -11,7 +11,7 @@ from typing import Any
 
 from conformance.checks.context import CheckContext
 from conformance.checks.evidence import data_of
-from conformance.contract import END_USER, SOURCE_USER
+from conformance.inputs.contract import END_USER, SOURCE_USER
 from conformance.model import Exchange, Finding
 from conformance.text import excerpt
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from conformance.checks.context import CheckContext
 from conformance.checks.evidence import describe, error_code, request_summary
-from conformance.contract import DOCUMENTED_STATUSES
+from conformance.inputs.contract import DOCUMENTED_STATUSES
 from conformance.model import Exchange, Finding
 
 

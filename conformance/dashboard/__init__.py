@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.baseline import diff, load_report
 from conformance.errors import ConformanceError
+from conformance.report.baseline import diff, load_report
 
 SCHEMA_VERSION = 1
 # The worst status of a family's rules is the family's cell.
@@ -156,7 +156,7 @@ def build(collected: Collected, out_dir: str | Path) -> dict[str, Any]:
 
 def write_dashboard(document: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
     from conformance.dashboard.html import render_dashboard
-    from conformance.render import write_text
+    from conformance.report.render import write_text
 
     out_dir = Path(out_dir)
     return {

@@ -10,7 +10,7 @@ from pathlib import Path
 from conformance.channels import Simulator, SimulatorOptions
 from conformance.channels.twosided import settle
 from conformance.reference.vendor import ReferenceVendor, VendorBehaviour
-from conformance.report import RunReport
+from conformance.report.canonical import RunReport
 from conformance.runner import RunOptions, build_target
 from tests.faults import provider
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from conformance.cli import main
+from conformance.faces.cli import main
 from conformance.reference import ReferenceServer
 from conformance.reference.vendor import ReferenceVendor
 from tests.channels.helpers import TOKEN, add_token

@@ -299,7 +299,7 @@ def test_posted_status() -> None:
 
 
 def test_a_vendor_call_reproduces_as_curl_with_the_token_from_the_environment() -> None:
-    from conformance.curl import curl
+    from conformance.report.curl import curl
 
     exchange = call("receiveMessage", GOOD_MESSAGE)
     exchange.context["direction"] = "to-pipedrive"

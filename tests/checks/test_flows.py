@@ -8,8 +8,8 @@ import pytest
 
 from conformance.checks.agreement import listed_conversation, listed_message
 from conformance.checks.flows import DISPOSABLE_GONE, JUDGES, judge_step
-from conformance.scenarios.consistency import sender_ids
-from conformance.scenarios.session import Seen
+from conformance.phases.scenarios.consistency import sender_ids
+from conformance.phases.scenarios.session import Seen
 from tests.checks.conftest import error_body, exchange
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conformance.checks.flows import judge_step
 from conformance.checks.midwalk import STEP
-from conformance.scenarios.pagination import mid_walk_limits
+from conformance.phases.scenarios.pagination import mid_walk_limits
 from tests.checks.conftest import error_body, exchange
 
 CURSOR_WALK, MESSAGES_CURSOR = "pagination.cursor-walk", "pagination.messages-cursor"
