@@ -27,6 +27,45 @@ def _module_name(path: Path) -> str:
 
 MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
 
+# The stages of DESIGN.md, lowest first: a module imports from its own layer or below, never
+# above. Values are plain data every stage shares; the reference provider stands beside the
+# checks (it may pace itself with the HTTP layer's tools, never judge); `*.cli` modules and
+# `st_checks` (the rules registered into schemathesis) are faces of their own.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "values",
+        (
+            "conformance._version",
+            "conformance.errors",
+            "conformance.text",
+            "conformance.timestamps",
+            "conformance.model",
+            "conformance.rules",
+            "conformance.ledger",
+            "conformance.options",
+            "conformance.events",
+        ),
+    ),
+    ("inputs", ("conformance.inputs",)),
+    ("http", ("conformance.http",)),
+    ("checks", ("conformance.checks", "conformance.reference")),
+    ("report", ("conformance.report",)),
+    ("phases", ("conformance.phases",)),
+    ("plan", ("conformance.plan",)),
+    (
+        "run",
+        (
+            "conformance.runner",
+            "conformance.judging",
+            "conformance.rejudge",
+            "conformance.channels",
+            "conformance.certificate",
+            "conformance.dashboard",
+        ),
+    ),
+    ("faces", ("conformance.faces", "conformance.st_checks", "conformance.__main__")),
+)
+
 
 def _imports(module: str, *, top_level: bool = False) -> set[str]:
     """The conformance modules `module` imports anywhere (also inside functions), with the
@@ -92,6 +131,45 @@ def test_nothing_below_the_faces_imports_the_package_face() -> None:
         _face_names("conformance.report.canonical") == []
         and _face_names("conformance.report.har") == []
     )
+
+
+def layer_of(module: str) -> int:
+    """The rank of `module`'s stage in LAYERS; a module no stage claims fails the test
+    below, so a new module is placed on purpose."""
+    if module == "conformance" or module.endswith(".cli"):
+        return len(LAYERS) - 1
+    for rank, (_, prefixes) in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return rank
+    raise AssertionError(f"{module} belongs to no stage: add it to LAYERS in tests/test_layers.py")
+
+
+def test_no_module_imports_a_layer_above_its_own() -> None:
+    upward = {
+        (module, LAYERS[layer_of(module)][0], imported, LAYERS[layer_of(imported)][0])
+        for module in MODULES
+        for imported in _imports(module)
+        if layer_of(imported) > layer_of(module)
+    }
+    assert upward == set()
+
+
+def test_the_layer_check_catches_an_upward_import() -> None:
+    """The check above is not vacuous: a judge importing the runner would be named."""
+    assert layer_of("conformance.checks.flows") < layer_of("conformance.runner")
+    assert layer_of("conformance.http.client") < layer_of("conformance.checks.errors")
+    assert layer_of("conformance.channels.cli") == layer_of("conformance.faces.console")
+    assert "conformance.faces.console" in _imports("conformance.channels.cli")
+
+
+def test_every_module_docstring_names_its_stage() -> None:
+    """A newcomer reading any module's first lines learns which stage it belongs to."""
+    missing = []
+    for module, path in MODULES.items():
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        if not doc.strip():
+            missing.append(module)
+    assert missing == []
 
 
 def test_importing_the_package_runs_only_the_version() -> None:
