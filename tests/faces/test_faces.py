@@ -23,10 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_python_api_run_and_load_report(tmp_path) -> None:
-    events: list[tuple[str, str]] = []
-    report = conformance.run(seed=5, max_examples=3, progress=lambda p, m: events.append((p, m)))
+    from conformance.events import Event, Request, StepStarted
+
+    events: list[Event] = []
+    report = conformance.run(seed=5, max_examples=3, progress=events.append)
     assert report.verdict == "certified" and report.exit_code == 0
-    assert any(p == "step" for p, _ in events) and any(p == "request" for p, _ in events)
+    assert any(isinstance(e, StepStarted) for e in events)
+    assert any(isinstance(e, Request) for e in events)
     from conformance.report.render import write_all
 
     paths = write_all(report.to_dict(), tmp_path)
