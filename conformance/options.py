@@ -250,6 +250,7 @@ OPTIONS: tuple[Option, ...] = (
         "the longest single wait for a 429's Retry-After / retry_by, in seconds",
         default=RETRY_CAP,
         type=positive_float,
+        metavar="S",
         faces=frozenset({"api"}),
         why_not=_BACKOFF,
         recorded="inputs",
@@ -259,6 +260,7 @@ OPTIONS: tuple[Option, ...] = (
         "all 429 waits of a run together, in seconds; past it 429s are judged, not waited for",
         default=RETRY_BUDGET,
         type=positive_float,
+        metavar="S",
         faces=frozenset({"api"}),
         why_not=_BACKOFF,
         recorded="inputs",
@@ -291,7 +293,7 @@ OPTIONS: tuple[Option, ...] = (
         field="verify",
         sets=False,
         faces=_NOT_REJUDGE,
-        why_not=_RECORDED + " (the API's keyword is verify=False)",
+        why_not=_RECORDED,
     ),
     Option(
         "ca_bundle",
@@ -300,7 +302,7 @@ OPTIONS: tuple[Option, ...] = (
         metavar="FILE",
         field="verify",
         faces=_NOT_REJUDGE,
-        why_not=_RECORDED + " (the API's keyword is verify='FILE')",
+        why_not=_RECORDED,
         default_text="",
     ),
     Option(
