@@ -402,6 +402,9 @@ def run_keywords(given: Callable[[Option], Any], face: Face) -> dict[str, Any]:
     return keywords
 
 
+_PLAIN = (bool, int, float, str, list)  # recorded as they are; anything else (a Path) as text
+
+
 def record(options: Any, where: Literal["report", "inputs"]) -> dict[str, Any]:
     """The options a report's `meta["options"]` ("report") or a HAR's inputs ("inputs", a
     superset: what `rejudge` needs to judge again) record, read from a RunOptions."""
@@ -412,9 +415,6 @@ def record(options: Any, where: Literal["report", "inputs"]) -> dict[str, Any]:
             value = getattr(options, option.target)
             out[option.target] = value if value is None or isinstance(value, _PLAIN) else str(value)
     return out
-
-
-_PLAIN = (bool, int, float, str, list)
 
 
 def given_by_name(values: Mapping[str, Any]) -> Callable[[Option], Any]:

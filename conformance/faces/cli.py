@@ -249,8 +249,10 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    """Print what a run would send; `--profile reference` plans the bundled reference, the
-    name the pytest face accepts too (it is started to serve its manifest, and sent nothing)."""
+    """Print what a run would send. It takes every option of `run` (so `plan` can go before
+    any run line) and builds the same RunOptions; `--profile reference` (or none) plans the
+    bundled reference, the name the pytest face accepts too (it is started to serve its
+    manifest, and sent nothing)."""
     import contextlib
 
     from conformance.plan import describe_plan
