@@ -19,20 +19,23 @@ from conformance._version import __version__
 __all__ = ["__version__", "load_report", "run"]
 
 if TYPE_CHECKING:
+    from conformance.events import Event
     from conformance.report.canonical import RunReport
 
 
 def run(
     profile: str | Path | None = None,
     *,
-    progress: Callable[[str, str], None] | None = None,
+    progress: Callable[[Event], None] | None = None,
     **options: Any,
 ) -> RunReport:
-    """Run a certification; `options` are the fields of `conformance.runner.RunOptions`.
+    """Run a certification; `options` are the fields of `conformance.runner.RunOptions`, the
+    keywords of the option table (`conformance.options.on("api")`, defaults and help there).
 
-    `profile=None` certifies the bundled reference provider. `progress(phase, message)`
-    receives the run's events. Raises `ConformanceError` only when the run cannot start.
-    The CLI and the pytest plugin both come through here.
+    `profile=None` certifies the bundled reference provider. `progress(event)` receives the
+    run's typed events (`conformance.events`: StepStarted, Request, Finding, ...; each has a
+    one-line `.message`). Raises `ConformanceError` only when the run cannot start. The CLI
+    and the pytest plugin both come through here.
     """
     from conformance.runner import RunOptions
     from conformance.runner import run as _run

@@ -10,18 +10,20 @@ import contextlib
 import random
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance import events
 from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
 from conformance.checks.evidence import error_code
 from conformance.checks.status import Liveness
 from conformance.errors import ConformanceError
+from conformance.events import Progress
 from conformance.http.client import ClientPolicy, ProviderClient, Recorder, redactor_for
 from conformance.http.redact import Redactor
 from conformance.inputs.manifest import Manifest, capability_result, lint, load_manifest
@@ -29,6 +31,15 @@ from conformance.inputs.profile import Profile, load_profile
 from conformance.inputs.spec import Spec, bind, load_spec
 from conformance.ledger import INTERRUPTED, Ledger, verdict
 from conformance.model import Exchange
+from conformance.options import (
+    BODY_CAP,
+    MAX_EXAMPLES,
+    RETRY_BUDGET,
+    RETRY_CAP,
+    TIMEOUT,
+    WORKERS,
+    record,
+)
 from conformance.phases import resend
 from conformance.phases.scenarios.session import Session
 from conformance.plan import (
@@ -43,24 +54,25 @@ from conformance.report.canonical import RunReport, describe_target
 from conformance.report.har import HarWriter, run_inputs
 from conformance.rules import select
 
-Progress = Callable[[str, str], None]
-
 
 @dataclass(frozen=True)
 class RunOptions:
+    """A run's inputs: the fields of the option table (conformance/options.py), which also
+    holds their defaults, help and the faces that carry them (tests/faces/test_options.py)."""
+
     profile: str | Path | None = None
     seed: int | None = None
-    max_examples: int = 25
+    max_examples: int = MAX_EXAMPLES
     strict: bool = False
-    timeout: float = 10.0
+    timeout: float = TIMEOUT
     rate: float | None = None
     spec: str | Path | None = None
     only: list[str] | None = None
-    workers: int = 2
+    workers: int = WORKERS
     fuzz: bool = True
-    retry_cap: float = 30.0
-    body_cap: int = 10 * 1024 * 1024
-    retry_budget: float = 60.0
+    retry_cap: float = RETRY_CAP
+    body_cap: int = BODY_CAP
+    retry_budget: float = RETRY_BUDGET
     verify: bool | str = True  # False with --insecure, a path with --ca-bundle
     har: str | Path | None = None  # record every exchange here (har.py)
     resend: bool = True  # re-send GETs with MUST findings at the end (resend.py)
@@ -112,11 +124,11 @@ def embedded_reference() -> Iterator[Path]:
 def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
     """Certify the provider the options name (or the bundled reference); never raises for
     provider behaviour, only `ConformanceError` for input that stops the run from starting."""
-    emit = progress or (lambda phase, message: None)
+    emit = progress or events.ignore
     selected = selected_rules(options.only)
     if options.profile is None:
         with embedded_reference() as profile_path:
-            emit("setup", "no --profile: certifying the bundled reference provider")
+            emit(events.Setup("no --profile: certifying the bundled reference provider"))
             return _run(build_target(profile_path, options), options, selected, emit)
     return _run(build_target(options.profile, options), options, selected, emit)
 
@@ -186,7 +198,7 @@ def _run(
     emit = redactor.progress(emit)  # the last guard: no secret reaches a progress line
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**32)
     ledger = Ledger(selected=selected)
-    ledger.listeners.append(lambda finding: emit("finding", finding.rule))
+    ledger.listeners.append(lambda finding: emit(events.Finding(finding.rule)))
     started = datetime.now(UTC)
     clock = time.monotonic()
     profile, manifest = target.profile, target.manifest
@@ -204,13 +216,13 @@ def _run(
     meta["suite_errors"] = suite_errors
     meta["warnings"] = run_warnings(options)
     for warning in meta["warnings"]:
-        emit("setup", f"warning: {warning}")
+        emit(events.RunWarning(warning))
 
     findings = lint(manifest)
     ledger.record(findings, MANIFEST_RULES - {CAPABILITY})
-    emit("manifest", f"{len(manifest.endpoints)} endpoints bound, {len(findings)} finding(s)")
+    emit(events.ManifestBound(len(manifest.endpoints), len(findings)))
     for line in write_lines(plan, manifest):
-        emit("plan", line.strip())
+        emit(events.PlanLine(line.strip()))
     har = HarWriter(options.har, redactor) if options.har else None
     if not plan.sends_requests:
         _judge_capability(target, None, ledger)
@@ -233,7 +245,7 @@ def _run(
         delete_channel=profile.disposable_channel,
     )
     client = ProviderClient(manifest, profile.credentials, policy, recorder)
-    client.on_wait = lambda seconds, why: emit("wait", f"waiting {seconds:.1f} s: {why}")
+    client.on_wait = lambda seconds, why: emit(events.Wait(seconds, why))
     session = Session(client, profile, ledger, random.Random(seed), workers=options.workers)
 
     def judge_exchange(exchange: Exchange) -> None:
@@ -249,7 +261,7 @@ def _run(
     recorder.listeners += [
         judge_exchange,
         session.seen.observe,
-        lambda exchange: emit("request", describe_request(exchange)),
+        lambda exchange: emit(request_event(exchange)),
     ]
     if har is not None:
         recorder.listeners.append(har.add)
@@ -267,19 +279,23 @@ def _run(
                 break
             interrupted = step.name
             began, before = time.monotonic(), recorder.count
-            emit("step", f"{step.phase}: {step.name}")
+            emit(events.StepStarted(step.phase, step.name))
             try:
                 step.action(session)
             except Exception as exc:  # noqa: BLE001 - a suite bug must not lose the report
                 note = f"{step.name}: {type(exc).__name__}: {str(exc)[:200]}"
                 suite_errors.append(note)
-                emit("error", f"suite error in {note}")
+                emit(events.SuiteError(note))
             phases[step.name] = round(time.monotonic() - began, 3)
             phase_requests[step.name] = recorder.count - before
-            emit(step.phase, f"{step.name}: {phase_requests[step.name]} requests")
+            emit(events.StepFinished(step.phase, step.name, phase_requests[step.name]))
         interrupted = None
         if options.resend and client.down is None:
-            emit("step", "resend: GETs with MUST findings, once (noise or regression?)")
+            emit(
+                events.StepStarted(
+                    resend.PHASE, "GETs with MUST findings, once (noise or regression?)"
+                )
+            )
             before = recorder.count
             resend.recheck(ledger.findings, resend.client_sender(client), ctx)
             if recorder.count > before:
@@ -399,13 +415,12 @@ def fuzz_budget(max_examples: int, pace: float | None) -> tuple[int, str | None]
     )
 
 
-def describe_request(exchange: Exchange) -> str:
-    """One line per request for -v: method, URL, status (or error) and latency."""
-    if exchange.response is not None:
-        outcome = f"{exchange.response.status} in {exchange.response.elapsed * 1000:.0f} ms"
-    else:
-        outcome = str(exchange.error)
-    return f"{exchange.request.method} {exchange.request.url[:160]} -> {outcome}"
+def request_event(exchange: Exchange) -> events.Request:
+    """The event of one request (-v shows it): method, URL, status (or error) and latency."""
+    request, response = exchange.request, exchange.response
+    if response is not None:
+        return events.Request(request.method, request.url, response.status, response.elapsed)
+    return events.Request(request.method, request.url, error=str(exchange.error))
 
 
 def _finish(
@@ -430,15 +445,7 @@ def _finish(
         "phases": phases,
         "notes": list(ledger.notes),
         "rule_seconds": {rule: round(spent, 6) for rule, spent in sorted(ledger.seconds.items())},
-        "options": {
-            "max_examples": options.max_examples,
-            "timeout": options.timeout,
-            "rate": options.rate,
-            "only": options.only,
-            "workers": options.workers,
-            "fuzz": options.fuzz,
-            "body_cap": options.body_cap,
-        },
+        "options": record(options, "report"),
     }
     report = RunReport(
         verdict(results, strict=options.strict),

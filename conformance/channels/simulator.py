@@ -10,7 +10,6 @@ posted messages come back?) and returns a `RunReport` like any run's.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,9 +20,11 @@ from conformance.channels.desk import Desk
 from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
 from conformance.errors import ConformanceError
+from conformance.events import Callback, ChannelsCall, Progress, ignore
 from conformance.http.client import ClientPolicy, ProviderClient, Recorder
 from conformance.ledger import Ledger, verdict
 from conformance.model import Exchange
+from conformance.options import TIMEOUT
 from conformance.report.canonical import RunReport
 from conformance.rules import CATALOGUE, select
 from conformance.runner import Target
@@ -46,7 +47,6 @@ SPEC_VERSION = (
     f"operations on {RETIRED['removed']}, announced {RETIRED['announced']})"
 )
 NOT_EXERCISED = "manifest-side rule not exercised by the simulator's callbacks"
-Progress = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -55,18 +55,18 @@ class SimulatorOptions:
     port: int = 0
     rate_limit: int | None = None  # overrides the profile's channels_api.rate_limit
     force_429_at: int | None = 5  # the n-th authenticated call gets a 429 (channels.backoff)
-    timeout: float = 10.0
+    timeout: float = TIMEOUT
     verify: bool | str = True
     only: list[str] | None = None  # rule globs, as `run --only`
 
 
-def describe_call(exchange: Exchange) -> str:
-    """The live line for one call the vendor made."""
+def describe_call(exchange: Exchange) -> ChannelsCall:
+    """The live event for one call the vendor made."""
     from conformance.text import excerpt
 
     status = exchange.response.status if exchange.response is not None else exchange.error
     path = exchange.request.url.split("/v1", 1)[-1]
-    return f"{exchange.request.method} /v1{excerpt(path, 100)[1:-1]} -> {status}"
+    return ChannelsCall(exchange.request.method, excerpt(path, 100)[1:-1], str(status))
 
 
 class Simulator:
@@ -86,7 +86,7 @@ class Simulator:
                 "(the bearer token the vendor's app will send)",
                 where=profile.source,
             )
-        emit = progress or (lambda phase, message: None)
+        emit = progress or ignore
         self.target = target
         self.ledger = Ledger(
             selected=frozenset(r.id for r in select(options.only)),
@@ -101,9 +101,7 @@ class Simulator:
             self.ledger.record(found, checked)
 
         self.recorder.listeners.append(judge_callback)
-        self.recorder.listeners.append(
-            lambda e: emit("callback", f"{e.operation} -> {_outcome(e)}")
-        )
+        self.recorder.listeners.append(lambda e: emit(Callback(e.operation, _outcome(e))))
         policy = ClientPolicy(
             timeout=options.timeout,
             verify=options.verify,
@@ -118,7 +116,7 @@ class Simulator:
             rate_limit=options.rate_limit or profile.channels_api.rate_limit,
             force_429_at=options.force_429_at,
         )
-        self.desk.listeners.append(lambda e: emit("channels", describe_call(e)))
+        self.desk.listeners.append(lambda e: emit(describe_call(e)))
         self.choreography = Choreography(self.client, profile, self.desk)
         self.server = ReferenceServer(
             app=create_app(self.desk), host=options.host, port=options.port

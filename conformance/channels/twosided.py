@@ -22,6 +22,7 @@ import yaml
 
 from conformance.channels.simulator import Simulator, SimulatorOptions
 from conformance.errors import ConformanceError
+from conformance.events import Progress, Setup, ignore
 from conformance.ledger import (
     FAILED,
     NOT_APPLICABLE,
@@ -32,6 +33,7 @@ from conformance.ledger import (
     rule_result,
     verdict,
 )
+from conformance.options import TWO_SIDED_WAIT
 from conformance.report.canonical import RunReport
 from conformance.runner import RunOptions, build_target
 from conformance.runner import run as run_manifest_side
@@ -39,20 +41,19 @@ from conformance.runner import run as run_manifest_side
 DEFAULT_PORT = 8099
 VENDOR_SCRIPT_BUDGET = 60.0  # seconds the reference's vendor script may take, at most
 STATUS_GRACE = 20.0  # seconds to wait for posted messages' statuses to come back
-Progress = Callable[[str, str], None]
 
 
 def run_two_sided(
     profile: str | Path | None = None,
     *,
     progress: Progress | None = None,
-    wait: float = 120.0,
+    wait: float = TWO_SIDED_WAIT,
     announce: Callable[[str], None] = lambda line: None,
     **options: Any,
 ) -> RunReport:
     """Certify both directions; the options are those of `conformance.run`."""
     run_options = RunOptions(profile=profile, **options)
-    emit = progress or (lambda phase, message: None)
+    emit = progress or ignore
     if profile is None:
         return _reference_both_ways(run_options, emit)
     return _vendor_both_ways(run_options, emit, wait, announce)
@@ -76,10 +77,10 @@ def _reference_both_ways(options: RunOptions, emit: Progress) -> RunReport:
         profile = {**reference.profile(), "channels_api": {"token": token}}
         path = Path(folder) / "profile.yaml"
         path.write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
-        emit("setup", "no --profile: the bundled reference plays both directions")
+        emit(Setup("no --profile: the bundled reference plays both directions"))
         target = build_target(path, options)
         with Simulator(target, _simulator_options(options), emit) as simulator:
-            emit("setup", f"Channels API simulator at {simulator.base_url}")
+            emit(Setup(f"Channels API simulator at {simulator.base_url}"))
             vendor = ReferenceVendor(
                 reference.app.extensions["reference_state"], simulator.base_url, token
             ).start()

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from conformance.options import BODY_CAP, TIMEOUT
+
 
 class SpecView(Protocol):
     def documented_statuses(self, operation: str) -> frozenset[int]:
@@ -26,8 +28,8 @@ def _utcnow() -> datetime:
 @dataclass(frozen=True)
 class CheckContext:
     spec: SpecView
-    timeout: float = 10.0
-    body_cap: int = 10 * 1024 * 1024
+    timeout: float = TIMEOUT
+    body_cap: int = BODY_CAP
     now: Callable[[], datetime] = field(default=_utcnow)
     # Allowed clock skew when judging retry_by "not in the past".
     skew_seconds: float = 5.0

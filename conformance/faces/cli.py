@@ -18,6 +18,7 @@ from typing import Any
 import conformance
 from conformance._version import __version__
 from conformance.errors import EXIT_USAGE, ConformanceError
+from conformance.options import PLAN_IGNORES, Face, given_by_name, on, run_keywords
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,82 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="certify a provider (default: the bundled reference)")
-    run.add_argument(
-        "--profile", help="profile YAML; omit (or 'reference') to certify the bundled reference"
-    )
-    run.add_argument("--report-dir", default="reports", help="where to write report.json")
-    run.add_argument("--seed", type=int, help="seed for generated requests and ids")
-    run.add_argument(
-        "--max-examples",
-        type=_positive_int,
-        default=25,
-        help="generated requests per operation and mode (default 25)",
-    )
-    run.add_argument("--strict", action="store_true", help="SHOULD failures fail the run")
-    run.add_argument(
-        "--timeout", type=_positive_float, default=10.0, help="seconds per request (default 10)"
-    )
-    run.add_argument("--rate", type=_positive_float, help="cap on requests per second")
-    run.add_argument("--spec", help="OpenAPI spec (default: the bundled contract spec)")
-    run.add_argument(
-        "--only",
-        action="append",
-        metavar="RULE_GLOB",
-        help="judge only rules matching the glob (repeatable), e.g. 'error.*'",
-    )
-    run.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=2,
-        help="parallel lookups in consistency scenarios (default 2)",
-    )
-    run.add_argument(
-        "--body-cap",
-        type=_positive_int,
-        metavar="BYTES",
-        help="read at most this much of a response body (default 10 MiB)",
-    )
-    run.add_argument(
-        "--no-fuzz", dest="fuzz", action="store_false", help="skip the property-based phase"
-    )
-    run.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
-    run.add_argument("--verbose", "-v", action="count", default=0, help="also show every request")
-    run.add_argument(
-        "--insecure", action="store_true", help="do not verify the provider's TLS certificate"
-    )
-    run.add_argument("--ca-bundle", metavar="FILE", help="trust this CA bundle for TLS")
-    run.add_argument(
-        "--baseline",
-        metavar="OLD.json",
-        help="fail only on regressions against this earlier report.json",
-    )
-    run.add_argument(
-        "--two-sided",
-        action="store_true",
-        help="also certify the vendor's calls to Pipedrive's Channels API (simulated locally)",
-    )
-    run.add_argument(
-        "--wait",
-        type=_positive_float,
-        default=120.0,
-        help="with --two-sided --profile: seconds to wait for the app's addChannel (default 120)",
-    )
-    run.add_argument(
-        "--require-complete",
-        action="store_true",
-        help="exit 1 when any MUST rule was SKIPPED (incomplete is otherwise exit 0)",
-    )
-    run.add_argument(
-        "--har",
-        metavar="FILE",
-        help="record every exchange as HAR 1.2 (redacted, bodies capped) for `rejudge`",
-    )
-    run.add_argument(
-        "--no-resend",
-        dest="resend",
-        action="store_false",
-        help="do not re-send GETs with MUST findings to tell noise from regressions",
-    )
+    add_options(run, "run")
 
     from conformance.certificate import cli as certificate_cli
 
@@ -140,24 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
         "rejudge", help="judge a recorded run (run --har) again, offline; sends nothing"
     )
     rejudge.add_argument("har", metavar="FILE.har")
-    rejudge.add_argument("--report-dir", default="reports", help="where to write report.json")
-    rejudge.add_argument(
-        "--only", action="append", metavar="RULE_GLOB", help="judge only these rules"
-    )
-    rejudge.add_argument("--spec", help="OpenAPI spec (default: the bundled contract spec)")
-    rejudge.add_argument("--strict", action="store_true", help="as for run")
-    rejudge.add_argument("--baseline", metavar="OLD.json", help="as for run")
-    rejudge.add_argument("--require-complete", action="store_true", help="as for run")
+    add_options(rejudge, "rejudge")
 
     plan = sub.add_parser(
-        "plan", help="print the steps and every write a run would make; sends nothing"
+        "plan",
+        help="print the steps and every write a run would make; sends nothing",
+        description=PLAN_IGNORES,
     )
-    plan.add_argument(
-        "--profile", required=True, help="profile YAML ('reference': the bundled reference)"
-    )
-    plan.add_argument("--only", action="append", metavar="RULE_GLOB", help="as for run")
-    plan.add_argument("--no-fuzz", dest="fuzz", action="store_false", help="as for run")
-    plan.add_argument("--spec", help="OpenAPI spec (default: the bundled contract spec)")
+    add_options(plan, "plan")
 
     report = sub.add_parser("report", help="re-render a saved report.json")
     report.add_argument("report", metavar="REPORT.json")
@@ -198,18 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def add_options(parser: argparse.ArgumentParser, face: Face) -> None:
+    """The table's options of `face` (conformance/options.py), help and all."""
+    for option in on(face):
+        flags = [option.flag] + ([option.short] if option.short else [])
+        parser.add_argument(*flags, **option.argparse_kwargs(face))
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
+def run_keywords_of(args: argparse.Namespace, face: Face) -> dict[str, Any]:
+    """The `conformance.run` keywords (profile included) the parsed flags of `face` give."""
+    return run_keywords(given_by_name(vars(args)), face)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -252,26 +166,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         from conformance.channels.twosided import run_two_sided
 
         certify = partial(run_two_sided, wait=args.wait, announce=progress.announce)
-    # the runner's default applies unless --body-cap is given (one home for the default)
-    extra = {} if args.body_cap is None else {"body_cap": args.body_cap}
+    # only the options given are passed: RunOptions holds the defaults (the option table's)
+    keywords = run_keywords_of(args, "run")
+    profile = keywords.pop("profile", None)
     try:
-        report = certify(
-            None if args.profile == "reference" else args.profile,
-            progress=progress,
-            seed=args.seed,
-            max_examples=args.max_examples,
-            strict=args.strict,
-            timeout=args.timeout,
-            rate=args.rate,
-            spec=args.spec,
-            only=args.only,
-            workers=args.workers,
-            fuzz=args.fuzz,
-            verify=False if args.insecure else (args.ca_bundle or True),
-            har=args.har,
-            resend=args.resend,
-            **extra,
-        )
+        report = certify(profile, progress=progress, **keywords)
     finally:
         progress.close()
     return _publish(report, args, baseline)
@@ -343,13 +242,17 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
 
     ensure_writable(args.report_dir)
     baseline = load_report(args.baseline) if args.baseline else None
-    report = rejudge(args.har, only=args.only, spec=args.spec, strict=args.strict)
+    keywords = run_keywords_of(args, "rejudge")
+    keywords.setdefault("strict", False)  # as flagged; only the API's None reads the recorded
+    report = rejudge(args.har, **keywords)
     return _publish(report, args, baseline)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    """Print what a run would send; `--profile reference` plans the bundled reference, the
-    name the pytest face accepts too (it is started to serve its manifest, and sent nothing)."""
+    """Print what a run would send. It takes every option of `run` (so `plan` can go before
+    any run line) and builds the same RunOptions; `--profile reference` (or none) plans the
+    bundled reference, the name the pytest face accepts too (it is started to serve its
+    manifest, and sent nothing)."""
     import contextlib
 
     from conformance.plan import describe_plan
@@ -361,13 +264,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         selected_rules,
     )
 
-    selected = selected_rules(args.only)
-    reference = args.profile == "reference"
-    with embedded_reference() if reference else contextlib.nullcontext(args.profile) as profile:
-        options = RunOptions(profile=profile, only=args.only, fuzz=args.fuzz, spec=args.spec)
-        target = build_target(profile, options)
+    keywords = run_keywords_of(args, "plan")
+    selected = selected_rules(keywords.get("only"))
+    reference = keywords.get("profile") is None
+    with embedded_reference() if reference else contextlib.nullcontext(keywords["profile"]) as path:
+        options = RunOptions(**{**keywords, "profile": path})
+        target = build_target(path, options)
         plan = plan_for(target, options, selected)
-    name = "the bundled reference" if reference else args.profile
+    name = "the bundled reference" if reference else keywords["profile"]
     print(f"Plan for {name} ({len(selected)} rule(s) selected); nothing was sent.")
     for line in describe_plan(plan, target.profile, target.manifest):
         print(line)

@@ -1,9 +1,10 @@
 """What a person reads in the terminal: progress while the run goes, and the closing summary.
 
-Progress is the runner's event stream `(phase, message)`: `step` starts a phase, `finding`
-names the rule of each finding as it is recorded, `fuzz-progress` says `done/total` generated
-cases, `request` describes each exchange (shown with -v), and a phase name (`manifest`,
-`scenarios`, `fuzzing`) closes a phase. A phase is marked ✓ only when it produced no finding,
+Progress is the run's stream of typed events (conformance/events.py), rendered from their
+fields: `StepStarted` starts a phase, `Finding` names the rule of each finding as it is
+recorded, `FuzzProgress` counts generated cases done of the total, `Request` is each exchange
+(shown with -v), and `ManifestBound` or a `StepFinished` of a closing phase (manifest,
+scenarios, fuzzing) closes a phase. A phase is marked ✓ only when it produced no finding,
 otherwise ✗ with the count, so the display never looks greener than the report.
 
 Provider text reaches the terminal only through `conformance.text.excerpt`, which strips control
@@ -32,6 +33,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from conformance import events
 from conformance.report.canonical import RunReport
 from conformance.report.render.groups import group_findings, similar
 from conformance.rules import RULES, Level
@@ -46,6 +48,14 @@ VERDICT_COLOURS = {
     "error": "31",
     "interrupted": "33",
 }
+
+
+def closes_phase(event: events.Event) -> bool:
+    """The manifest's end, or the end of a scenarios or fuzzing step: gets its ✓ or ✗."""
+    return (
+        isinstance(event, events.ManifestBound | events.StepFinished)
+        and event.phase in CLOSING_PHASES
+    )
 
 
 class _Tally:
@@ -71,12 +81,6 @@ class _Tally:
         return f"failing rules: {len(self.failing)} ({must} MUST)"
 
 
-def parse_progress(message: str) -> tuple[int, int]:
-    """`"done/total ..."` -> (done, total)."""
-    done, total = message.split()[0].split("/")
-    return int(done), int(total)
-
-
 def eta_text(elapsed: float, done: int, total: int) -> str:
     """Remaining time at the pace so far, e.g. "ETA 12s" (unknown before the first case)."""
     if done <= 0 or total <= done:
@@ -99,28 +103,29 @@ class ProgressPrinter:
         self.tally = _Tally()
         self.fuzz_started: float | None = None
 
-    def __call__(self, phase: str, message: str) -> None:
-        if phase == "finding":
-            self.tally.finding(message)
+    def __call__(self, event: events.Event) -> None:
+        if isinstance(event, events.Finding):
+            self.tally.finding(event.rule)
             return
-        if self.quiet or phase == "step":
-            if phase == "step":
-                self.fuzz_started = None
+        if isinstance(event, events.StepStarted):
+            self.fuzz_started = None
             return
-        if phase == "request":
+        if self.quiet:
+            return
+        if isinstance(event, events.Request):
             if self.verbose:
-                self._line(phase, excerpt(message, 200)[1:-1])
+                self._line(event.phase, excerpt(event.message, 200)[1:-1])
             return
-        if phase == "fuzz-progress":
-            done, total = parse_progress(message)
+        if isinstance(event, events.FuzzProgress):
             now = time.monotonic()
             self.fuzz_started = self.fuzz_started or now
-            eta = eta_text(now - self.fuzz_started, done, total)
-            self._line("fuzzing", f"{done}/{total} generated cases, {eta}")
+            eta = eta_text(now - self.fuzz_started, event.done, event.total)
+            self._line("fuzzing", f"{event.done}/{event.total} generated cases, {eta}")
             return
-        if phase in CLOSING_PHASES:
+        message = event.message
+        if closes_phase(event):
             message = f"{self.tally.close_phase()}  {message}  [{self.tally.failing_text}]"
-        self._line(phase, message)
+        self._line(event.phase, message)
 
     def _line(self, phase: str, text: str) -> None:
         elapsed = time.monotonic() - self.started
@@ -170,16 +175,16 @@ class LiveProgress:
         self.requests = self.total_requests = 0
         self.progress.start()
 
-    def __call__(self, phase: str, message: str) -> None:
-        if phase == "finding":
-            self.tally.finding(message)
+    def __call__(self, event: events.Event) -> None:
+        if isinstance(event, events.Finding):
+            self.tally.finding(event.rule)
             self.progress.update(self.status, description=self.tally.failing_text)
-        elif phase == "step":
+        elif isinstance(event, events.StepStarted):
             self.requests = 0
             self.task = self.progress.add_task(
-                message, total=None, mark="", counter="", requests=0, bar=False
+                event.message, total=None, mark="", counter="", requests=0, bar=False
             )
-        elif phase == "request":
+        elif isinstance(event, events.Request):
             self.requests += 1
             self.total_requests += 1
             self.progress.update(self.status, requests=self.total_requests)
@@ -190,24 +195,26 @@ class LiveProgress:
                     self.progress.advance(self.task)
             if self.verbose:
                 self.progress.console.print(
-                    excerpt(message, 200)[1:-1], markup=False, highlight=False
+                    excerpt(event.message, 200)[1:-1], markup=False, highlight=False
                 )
-        elif phase == "fuzz-progress" and self.task is not None:
-            done, total = parse_progress(message)
+        elif isinstance(event, events.FuzzProgress) and self.task is not None:
+            done, total = event.done, event.total
             self.progress.update(
                 self.task, total=total, completed=done, bar=True, counter=f"{done}/{total}"
             )
-        elif phase in CLOSING_PHASES:
+        elif closes_phase(event):
             mark = self.tally.close_phase()
             colour = "green" if mark == "✓" else "red"
-            if phase == "manifest" or self.task is None:
-                self.progress.console.print(f"{mark} manifest: {message}", highlight=False)
+            if isinstance(event, events.ManifestBound) or self.task is None:
+                self.progress.console.print(f"{mark} manifest: {event.message}", highlight=False)
             else:
                 short = mark.replace(" finding(s)", "")  # the column stays narrow
                 self.progress.update(self.task, mark=f"[{colour}]{short}[/{colour}]")
                 self._finish_task()
         else:
-            self.progress.console.print(f"{phase}: {message}", markup=False, highlight=False)
+            self.progress.console.print(
+                f"{event.phase}: {event.message}", markup=False, highlight=False
+            )
 
     def announce(self, text: str) -> None:
         """A line above the live display (a bare print would be drawn into it)."""

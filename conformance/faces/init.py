@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from conformance.errors import ConformanceError
+from conformance.options import TIMEOUT
 
 TEMPLATE = """\
 # messaging-conformance profile: which provider to certify, and where it may write.
@@ -54,7 +55,7 @@ rate_limit_probe: {{requests: 120, seconds: 1}}
 
 
 def discover(
-    manifest: str, channel: str, client_id: str, secret: str, timeout: float = 10.0
+    manifest: str, channel: str, client_id: str, secret: str, timeout: float = TIMEOUT
 ) -> list[dict[str, str]]:
     """Conversations of the channel with their source_user and end_user, as the provider says.
 

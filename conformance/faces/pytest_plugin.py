@@ -33,123 +33,33 @@ import json
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.faces.cli import _positive_float, _positive_int
+from conformance.events import Event, Progress, Request
+from conformance.options import on as options_on
+from conformance.options import run_keywords
 from conformance.rules import CATALOGUE, Rule, select
 
 PREFIX = "messaging-conformance"  # the node id of the suite collector, and its group name
 WORKER_REPORT = "messaging_conformance_report"  # key in xdist's workerinput
 
-# flag -> `conformance.run` keyword, for the options passed only when given (so the
-# runner's defaults stay the one source of defaults)
-_RUN_OPTIONS = {
-    "--conformance-timeout": "timeout",
-    "--conformance-rate": "rate",
-    "--conformance-only": "only",
-    "--conformance-spec": "spec",
-    "--conformance-workers": "workers",
-    "--conformance-body-cap": "body_cap",
-    "--conformance-har": "har",
-}
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The option table's pytest options (conformance/options.py), as `--conformance-NAME`."""
     group = parser.getgroup(PREFIX)
-    add = group.addoption
-    add(
-        "--conformance-profile",
-        metavar="FILE",
-        help="certify the provider this profile names, one test per rule "
-        "('reference' certifies the bundled reference provider)",
-    )
-    add("--conformance-seed", type=int, default=None, metavar="N", help="replay a run")
-    add(
-        "--conformance-max-examples",
-        type=_positive_int,
-        default=25,
-        metavar="N",
-        help="generated requests per operation and mode (default 25)",
-    )
-    add("--conformance-strict", action="store_true", help="SHOULD rules fail instead of warning")
-    add(
-        "--conformance-report-dir",
-        metavar="DIR",
-        help="also write the reports (report.json, junit.xml, ...) here",
-    )
-    add("--conformance-timeout", type=_positive_float, metavar="S", help="seconds per request")
-    add("--conformance-rate", type=_positive_float, metavar="R", help="requests per second cap")
-    add(
-        "--conformance-only",
-        action="append",
-        metavar="RULE_GLOB",
-        help="judge only rules matching the glob (repeatable), e.g. 'error.*'",
-    )
-    add("--conformance-no-fuzz", action="store_true", help="skip the property-based phase")
-    add(
-        "--conformance-insecure",
-        action="store_true",
-        help="do not verify the provider's TLS certificate",
-    )
-    add("--conformance-ca-bundle", metavar="FILE", help="trust this CA bundle for TLS")
-    add(
-        "--conformance-baseline",
-        metavar="OLD.json",
-        help="failures this earlier report.json already had are xfail; only regressions fail",
-    )
-    add(
-        "--conformance-body-cap",
-        type=_positive_int,
-        metavar="BYTES",
-        help="read at most this much of a response body",
-    )
-    add(
-        "--conformance-har",
-        metavar="FILE",
-        help="record every exchange as HAR 1.2 (redacted, bodies capped) for `rejudge`",
-    )
-    add(
-        "--conformance-no-resend",
-        action="store_true",
-        help="do not re-send GETs with MUST findings to tell noise from regressions",
-    )
-    add(
-        "--conformance-require-complete",
-        action="store_true",
-        help="a MUST rule the run SKIPPED fails (incomplete otherwise passes with skips)",
-    )
-    add("--conformance-spec", metavar="FILE", help="OpenAPI spec (default: the bundled one)")
-    add(
-        "--conformance-workers",
-        type=_positive_int,
-        metavar="N",
-        help="parallel lookups in consistency scenarios",
-    )
+    for option in options_on("pytest"):
+        group.addoption(option.pytest_flag, **option.argparse_kwargs("pytest"))
 
 
 def run_kwargs(config: pytest.Config) -> dict[str, Any]:
-    """The `conformance.run` keywords the --conformance-* options ask for."""
-    get = config.getoption
-    kwargs: dict[str, Any] = {
-        "seed": get("--conformance-seed"),
-        "max_examples": get("--conformance-max-examples"),
-        "strict": get("--conformance-strict"),
-    }
-    kwargs.update({key: get(flag) for flag, key in _RUN_OPTIONS.items() if get(flag) is not None})
-    if get("--conformance-no-fuzz"):
-        kwargs["fuzz"] = False
-    if get("--conformance-no-resend"):
-        kwargs["resend"] = False
-    if get("--conformance-insecure"):
-        kwargs["verify"] = False
-    elif get("--conformance-ca-bundle"):
-        kwargs["verify"] = get("--conformance-ca-bundle")
-    return kwargs
+    """The `conformance.run` keywords (profile included) the --conformance-* options give;
+    an unset option is left out, so the table's default (through RunOptions) applies."""
+    return run_keywords(lambda option: config.getoption(option.pytest_flag), "pytest")
 
 
 _selection = pytest.StashKey[frozenset[str] | None]()  # rules the node-id arguments name
@@ -300,13 +210,11 @@ def _certify(config: pytest.Config, rule_ids: Iterable[str]) -> dict[str, Any]:
     """The run, judging the selected rules; a run that cannot start is a usage error."""
     import conformance
 
-    profile = config.getoption("--conformance-profile")
     kwargs = run_kwargs(config)
+    profile = kwargs.pop("profile", None)
     kwargs["only"] = _only(kwargs.get("only"), set(rule_ids))
     with _usage_errors():
-        report = conformance.run(
-            None if profile == "reference" else profile, progress=_progress(config), **kwargs
-        )
+        report = conformance.run(profile, progress=_progress(config), **kwargs)
     data = report.to_dict()
     folder = config.getoption("--conformance-report-dir")
     if folder:
@@ -331,15 +239,15 @@ def _only(patterns: list[str] | None, rule_ids: set[str]) -> list[str] | None:
     return sorted(chosen) or patterns
 
 
-def _progress(config: pytest.Config) -> Callable[[str, str], None] | None:
+def _progress(config: pytest.Config) -> Progress | None:
     """With -v, the run's phases as terminal lines (the run itself takes a while)."""
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal is None or config.get_verbosity() < 1:
         return None
 
-    def emit(phase: str, message: str) -> None:
-        if phase != "request":  # requests come from worker threads, and there are thousands
-            terminal.write_line(f"{PREFIX}: {message}")
+    def emit(event: Event) -> None:
+        if not isinstance(event, Request):  # from worker threads, and there are thousands
+            terminal.write_line(f"{PREFIX}: {event.message}")
 
     return emit
 

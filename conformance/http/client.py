@@ -26,6 +26,7 @@ from conformance.http.redact import Redactor
 from conformance.inputs.manifest import Manifest
 from conformance.inputs.profile import Credentials
 from conformance.model import Exchange, RecordedRequest, RecordedResponse
+from conformance.options import BODY_CAP, RETRY_BUDGET, RETRY_CAP, TIMEOUT
 from conformance.timestamps import parse_retry_by
 
 RECORDED_BODY_CAP = 64 * 1024
@@ -84,9 +85,9 @@ class OperationAbandoned(PolicyRefused):
 
 @dataclass(frozen=True)
 class ClientPolicy:
-    timeout: float = 10.0
-    body_cap: int = 10 * 1024 * 1024
-    retry_cap: float = 30.0
+    timeout: float = TIMEOUT
+    body_cap: int = BODY_CAP
+    retry_cap: float = RETRY_CAP
     max_retries: int = 5
     rate: float | None = None  # requests per second, all threads together
     post_conversation: str | None = None  # the sandbox conversation, if any
@@ -94,7 +95,7 @@ class ClientPolicy:
     delete_channel: str | None = None  # the disposable channel, if any
     # All 429 waits of a run together: a provider whose retry_by is hours ahead cannot
     # stretch the run beyond this; past it, 429s are judged but no longer waited for.
-    retry_budget: float = 60.0
+    retry_budget: float = RETRY_BUDGET
     # TLS: True (system CAs), False (--insecure) or a CA bundle path (--ca-bundle).
     verify: bool | str = True
 

@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
+
+from conformance.events import Progress, scrubbed
 
 REDACTED = "<redacted>"
 MIN_LENGTH = 4  # shorter secrets would match everywhere
@@ -165,6 +167,7 @@ class Redactor:
             return [self.scrub_data(v) for v in value]
         return value
 
-    def progress(self, emit: Callable[[str, str], None]) -> Callable[[str, str], None]:
-        """A progress callback whose every line is scrubbed before the face shows it."""
-        return lambda phase, message: emit(phase, self.scrub(message))
+    def progress(self, emit: Progress) -> Progress:
+        """A progress sink whose every event has each text field scrubbed before the face
+        sees it (numbers carry no secret)."""
+        return lambda event: emit(scrubbed(event, self.scrub))

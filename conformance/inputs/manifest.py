@@ -24,6 +24,7 @@ from conformance.inputs.contract import (
     REQUIRED_ENDPOINTS,
 )
 from conformance.model import Finding
+from conformance.options import TIMEOUT
 from conformance.text import excerpt
 
 # getMessageById: the docs' manifest carries the conversation id, the published yaml does
@@ -115,7 +116,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def read_manifest_bytes(source: str, *, timeout: float = 10.0, verify: bool | str = True) -> bytes:
+def read_manifest_bytes(
+    source: str, *, timeout: float = TIMEOUT, verify: bool | str = True
+) -> bytes:
     """The manifest's bytes from a path or an http(s) URL; any failure is one clear line."""
     if source.startswith(("http://", "https://")):
         import requests
@@ -180,7 +183,7 @@ def parse_manifest(data: bytes, source: str) -> Manifest:
 
 
 def load_manifest(
-    source: str | Path, *, timeout: float = 10.0, verify: bool | str = True
+    source: str | Path, *, timeout: float = TIMEOUT, verify: bool | str = True
 ) -> Manifest:
     source = str(source)
     return parse_manifest(read_manifest_bytes(source, timeout=timeout, verify=verify), source)

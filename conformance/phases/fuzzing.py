@@ -20,8 +20,10 @@ from urllib.parse import unquote
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
+from conformance.events import FuzzProgress, Progress
 from conformance.http.client import PolicyRefused
 from conformance.inputs.contract import ENDPOINT_VARIABLES
+from conformance.options import MAX_EXAMPLES
 from conformance.phases.scenarios.session import Session
 
 PHASE = "fuzzing"
@@ -30,7 +32,7 @@ NOT_FUZZED = frozenset({"deleteChannelById"})
 
 @dataclass(frozen=True)
 class FuzzOptions:
-    max_examples: int = 25
+    max_examples: int = MAX_EXAMPLES
     seed: int = 0
     posts: bool = True  # postMessage cases (into the sandbox only) are allowed this run
 
@@ -87,9 +89,9 @@ def fuzz_progress(
     session: Session,
     bound: dict[str, Any],
     options: FuzzOptions,
-    emit: Callable[[str, str], None] | None,
+    emit: Progress | None,
 ) -> Callable[[str, int], None] | None:
-    """A `fuzz` progress callback that emits `("fuzz-progress", "done/total label")`.
+    """A `fuzz` progress callback that emits `FuzzProgress(done, total, label)` events.
 
     The total is the planned number of cases (operations x 2 modes x max_examples); `done`
     counts planned cases of finished blocks, so it reaches the total even when hypothesis
@@ -99,11 +101,11 @@ def fuzz_progress(
         return None
     total = len(fuzzed_operations(session, bound, options)) * 2 * options.max_examples
     done = [0]
-    emit("fuzz-progress", f"0/{total} starting")
+    emit(FuzzProgress(0, total, "starting"))
 
     def progress(label: str, count: int) -> None:
         done[0] += options.max_examples
-        emit("fuzz-progress", f"{done[0]}/{total} {label}")
+        emit(FuzzProgress(done[0], total, label))
 
     return progress
 

@@ -35,6 +35,7 @@ from conformance._version import __version__
 from conformance.errors import ConformanceError
 from conformance.http.redact import Redactor
 from conformance.model import Exchange, Finding, Part
+from conformance.options import record
 
 BODY_CAP = 1024 * 1024  # bytes of each body kept in the HAR
 HTTP_VERSION = "HTTP/1.1"
@@ -309,10 +310,7 @@ def run_inputs(target: Any, options: Any, report: Any, ledger: Any, client: Any)
         "manifest_document": target.manifest.raw,
         "options": {
             **report.meta.get("options", {}),
-            "spec": None if options.spec is None else str(options.spec),
-            "retry_cap": options.retry_cap,
-            "retry_budget": options.retry_budget,
-            "resend": options.resend,
+            **record(options, "inputs"),  # the report's, and what rejudge needs besides
             "har_body_cap": BODY_CAP,
         },
         "selected": sorted(ledger.selected),

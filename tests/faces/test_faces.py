@@ -23,10 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_python_api_run_and_load_report(tmp_path) -> None:
-    events: list[tuple[str, str]] = []
-    report = conformance.run(seed=5, max_examples=3, progress=lambda p, m: events.append((p, m)))
+    from conformance.events import Event, Request, StepStarted
+
+    events: list[Event] = []
+    report = conformance.run(seed=5, max_examples=3, progress=events.append)
     assert report.verdict == "certified" and report.exit_code == 0
-    assert any(p == "step" for p, _ in events) and any(p == "request" for p, _ in events)
+    assert any(isinstance(e, StepStarted) for e in events)
+    assert any(isinstance(e, Request) for e in events)
     from conformance.report.render import write_all
 
     paths = write_all(report.to_dict(), tmp_path)
@@ -310,17 +313,33 @@ def _paragraph(text: str, start: str, end: str) -> str:
     return text[text.index(start) : text.index(end, text.index(start))]
 
 
-def test_readme_lists_the_options_each_face_accepts() -> None:
-    """Every option the README lists for `run`, `plan` and the pytest face exists on that face,
-    every option of those faces is listed, and the `run` options pytest lacks are the ones the
-    README says it lacks (each --conformance-X means the `run` option --X)."""
+def _readme_marks(readme: str) -> dict[str, set[str]]:
+    """face column -> the flags the README's option table marks ✓ in it (with -q, -v)."""
     import re
 
+    body = readme[readme.index("<!-- options:begin -->") : readme.index("<!-- options:end -->")]
+    rows = [line.strip() for line in body.splitlines() if line.strip().startswith("| `")]
+    header = ["run", "plan", "rejudge", "pytest"]
+    marks: dict[str, set[str]] = {face: set() for face in header}
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        flags = set(re.findall(r"`(--?[a-z][a-z-]*)", cells[0]))
+        for face, cell in zip(header, cells[1:5], strict=True):
+            if cell == "✓":
+                marks[face] |= flags
+    return marks
+
+
+def test_readme_lists_the_options_each_face_accepts() -> None:
+    """The README's option table marks exactly the options of `run`, `plan`, `rejudge` and the
+    pytest face (each --conformance-X means the `run` option --X), and the `run` options
+    pytest lacks are the ones the README says it lacks."""
     from conformance.faces import pytest_plugin
     from conformance.faces.cli import build_parser
 
     commands = next(a for a in build_parser()._actions if a.choices and "run" in a.choices)
     run, plan = _flags(commands.choices["run"]), _flags(commands.choices["plan"])
+    rejudge = _flags(commands.choices["rejudge"])
     recorded: list[str] = []
 
     class Group:
@@ -334,17 +353,15 @@ def test_readme_lists_the_options_each_face_accepts() -> None:
     pytest_plugin.pytest_addoption(Parser())  # type: ignore[arg-type]
     plugin = set(recorded)
     readme = (ROOT / "README.md").read_text()
-    listed_run = _paragraph(readme, "Options of `run`:", "`plan --profile")
-    listed_plan = _paragraph(readme, "`plan --profile", "**With pytest:**")
-    listed_pytest = _paragraph(readme, "Options, each meaning", "With pytest-xdist")
-    named = re.compile(r"`(--?[a-z][a-z-]*)")
-    assert set(named.findall(listed_run)) == run - {"-q", "--verbose"}  # `--quiet`, `-v`
-    assert set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", listed_plan)) == plan
-    in_pytest_list = {f for f in named.findall(listed_pytest) if f.startswith("--conformance-")}
+    listed = _readme_marks(readme)
+    assert listed["run"] == run and listed["plan"] == plan == run  # plan takes all of run's
+    assert listed["rejudge"] == rejudge
+    in_pytest_list = {"--conformance-" + f.removeprefix("--") for f in listed["pytest"]}
     assert in_pytest_list == plugin and len(plugin) == 18
     as_run = {"--" + f.removeprefix("--conformance-") for f in plugin}
     assert as_run <= run  # the same names as run's options
     lacking = run - as_run - {"-q", "-v"}
     assert lacking == {"--two-sided", "--wait", "--quiet", "--verbose"}
+    listed_pytest = _paragraph(readme, "**With pytest:**", "With pytest-xdist")
     unlike = listed_pytest[listed_pytest.index("Unlike `run`") :]
     assert all(f"`{flag}`" in unlike for flag in ("--two-sided", "--wait", "--quiet"))

@@ -17,6 +17,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
+from conformance import events
 from conformance.faces.console import summary
 from conformance.http.client import auth_values, redactor_for
 from conformance.http.redact import REDACTED, Redactor
@@ -138,9 +139,36 @@ def test_scrub_data_reaches_keys_and_nested_values(redactor) -> None:
 
 
 def test_progress_lines_are_scrubbed(redactor) -> None:
-    shown: list[tuple[str, str]] = []
-    redactor.progress(lambda phase, line: shown.append((phase, line)))("request", f"x {TOKEN}")
-    assert shown == [("request", f"x {REDACTED}")]
+    shown: list[events.Event] = []
+    redactor.progress(shown.append)(events.Setup(f"x {TOKEN}"))
+    assert shown == [events.Setup(f"x {REDACTED}")]
+
+
+def test_every_text_field_of_every_event_is_scrubbed(redactor) -> None:
+    """The runner's last guard: whatever event carries a secret, in whichever text field
+    (a URL, an error, a label), reaches the face scrubbed; numbers are left as they are."""
+    import dataclasses
+    import typing
+
+    kinds = [k for k in vars(events).values() if isinstance(k, type) and k is not events.Event]
+    kinds = [k for k in kinds if issubclass(k, events.Event)]
+    assert len(kinds) >= 12  # every event the run, the fuzz phase and the simulator emit
+    for kind in kinds:
+        hints = typing.get_type_hints(kind)
+        texts = [f.name for f in dataclasses.fields(kind) if "str" in str(hints[f.name])]
+        if not texts:
+            continue  # numbers only (ManifestBound): nothing to leak
+        values = {
+            f.name: f"{f.name} {quote(SECRET)}" if f.name in texts else 3
+            for f in dataclasses.fields(kind)
+        }
+        shown: list[events.Event] = []
+        redactor.progress(shown.append)(kind(**values))
+        (event,) = shown
+        assert type(event) is kind
+        for name in texts:
+            assert getattr(event, name) == f"{name} {REDACTED}", (kind, name)
+        assert not leaks(event.message, SECRET) and REDACTED in event.message, kind
 
 
 # -- the credentials the suite sends -------------------------------------------------------

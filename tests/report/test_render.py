@@ -8,6 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from html import unescape
 
+from conformance import events as ev
 from conformance.faces.console import ProgressPrinter, eta_text, summary
 from conformance.report.render import render
 from conformance.report.render.groups import group_findings, ordered_rules
@@ -169,9 +170,9 @@ def test_console_summary_names_all_four_report_files_and_colours_the_verdict(tmp
     assert "\x1b" not in summary(report(), paths)
 
 
-def events(printer: ProgressPrinter, *pairs: tuple[str, str]) -> list[str]:
-    for phase, message in pairs:
-        printer(phase, message)
+def events(printer: ProgressPrinter, *emitted: ev.Event) -> list[str]:
+    for event in emitted:
+        printer(event)
     out = printer.out.getvalue()  # type: ignore[attr-defined]
     return [line.split("] ", 1)[1] for line in out.splitlines()]
 
@@ -179,16 +180,18 @@ def events(printer: ProgressPrinter, *pairs: tuple[str, str]) -> list[str]:
 def test_progress_marks_a_phase_by_its_findings_and_counts_failing_rules() -> None:
     lines = events(
         ProgressPrinter(io.StringIO()),
-        ("manifest", "7 endpoints bound"),
-        ("step", "scenarios: auth"),
-        ("finding", "auth.required"),
-        ("finding", "auth.required"),
-        ("finding", "response.null-cursor"),
-        ("scenarios", "auth: 21 requests"),
-        ("step", "scenarios: fixtures"),
-        ("scenarios", "fixtures: 10 requests"),
+        ev.ManifestBound(7, 0),
+        ev.StepStarted("scenarios", "auth"),
+        ev.Finding("auth.required"),
+        ev.Finding("auth.required"),
+        ev.Finding("response.null-cursor"),
+        ev.StepFinished("scenarios", "auth", 21),
+        ev.StepStarted("scenarios", "fixtures"),
+        ev.StepFinished("scenarios", "fixtures", 10),
     )
-    assert lines[0].split() == "manifest ✓ 7 endpoints bound [failing rules: 0 (0 MUST)]".split()
+    assert lines[0].split() == (
+        "manifest ✓ 7 endpoints bound, 0 finding(s) [failing rules: 0 (0 MUST)]".split()
+    )
     assert "✗ 3 finding(s)" in lines[1] and "failing rules: 2 (1 MUST)" in lines[1]
     assert "✓  fixtures" in lines[2] and "failing rules: 2 (1 MUST)" in lines[2]
 
@@ -196,14 +199,14 @@ def test_progress_marks_a_phase_by_its_findings_and_counts_failing_rules() -> No
 def test_progress_shows_fuzz_total_and_eta_and_requests_only_with_v() -> None:
     quiet = events(
         ProgressPrinter(io.StringIO()),
-        ("step", "fuzzing: generated requests"),
-        ("request", "GET http://x/c -> 200 in 3 ms"),
-        ("fuzz-progress", "0/300 starting"),
-        ("fuzz-progress", "50/300 getConversations (positive)"),
+        ev.StepStarted("fuzzing", "generated requests"),
+        ev.Request("GET", "http://x/c", 200, 0.003),
+        ev.FuzzProgress(0, 300, "starting"),
+        ev.FuzzProgress(50, 300, "getConversations (positive)"),
     )
     assert quiet[0].startswith("fuzzing   0/300 generated cases, ETA ?")
     assert re.match(r"fuzzing +50/300 generated cases, ETA \d+s$", quiet[1])
-    verbose = events(ProgressPrinter(io.StringIO(), verbose=1), ("request", "GET u -> 200 in 3 ms"))
+    verbose = events(ProgressPrinter(io.StringIO(), verbose=1), ev.Request("GET", "u", 200, 0.003))
     assert verbose == ["request   GET u -> 200 in 3 ms"]
     assert eta_text(10.0, 50, 300) == "ETA 50s" and eta_text(1.0, 300, 300) == "ETA 0s"
 
@@ -214,20 +217,20 @@ def test_live_progress_marks_phases_and_shows_the_fuzz_bar() -> None:
     out = io.StringIO()
     live = LiveProgress(out)
     live.console.width = 120
-    for phase, message in [
-        ("manifest", "7 endpoints bound"),
-        ("step", "scenarios: auth"),
-        ("finding", "auth.required"),
-        ("finding", "auth.required"),
-        ("finding", "response.null-cursor"),
-        ("scenarios", "auth: 21 requests"),
-        ("step", "fuzzing: generated requests"),
-        ("fuzz-progress", "0/300 starting"),
-        ("request", "GET u -> 200 in 3 ms"),
-        ("fuzz-progress", "300/300 getTemplates (negative)"),
-        ("fuzzing", "generated requests: 280 requests"),
+    for event in [
+        ev.ManifestBound(7, 0),
+        ev.StepStarted("scenarios", "auth"),
+        ev.Finding("auth.required"),
+        ev.Finding("auth.required"),
+        ev.Finding("response.null-cursor"),
+        ev.StepFinished("scenarios", "auth", 21),
+        ev.StepStarted("fuzzing", "generated requests"),
+        ev.FuzzProgress(0, 300, "starting"),
+        ev.Request("GET", "u", 200, 0.003),
+        ev.FuzzProgress(300, 300, "getTemplates (negative)"),
+        ev.StepFinished("fuzzing", "generated requests", 280),
     ]:
-        live(phase, message)
+        live(event)
     live.close()
     text = out.getvalue()
     assert "✓ manifest: 7 endpoints bound" in text
