@@ -22,7 +22,10 @@ from conformance.checks.context import CheckContext
 from conformance.checks.evidence import error_code
 from conformance.checks.status import Liveness
 from conformance.errors import ConformanceError
-from conformance.http.client import ClientPolicy, ProviderClient, Recorder, redactor_for
+from conformance.http.auth import redactor_for
+from conformance.http.client import ProviderClient
+from conformance.http.policy import ClientPolicy
+from conformance.http.recorder import Recorder
 from conformance.http.redact import Redactor
 from conformance.inputs.manifest import Manifest, capability_result, lint, load_manifest
 from conformance.inputs.profile import Profile, load_profile

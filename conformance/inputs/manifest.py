@@ -116,33 +116,14 @@ def is_loopback(host: str) -> bool:
 
 
 def read_manifest_bytes(source: str, *, timeout: float = 10.0, verify: bool | str = True) -> bytes:
-    """The manifest's bytes from a path or an http(s) URL; any failure is one clear line."""
-    if source.startswith(("http://", "https://")):
-        import requests
+    """The manifest's bytes from a path or an http(s) URL; any failure is one clear line.
 
-        try:
-            with requests.get(
-                source, timeout=timeout, allow_redirects=False, stream=True, verify=verify
-            ) as response:
-                if response.status_code != 200:
-                    raise ConformanceError(
-                        f"fetching manifest gave HTTP {response.status_code}", where=source
-                    )
-                data = b""
-                for chunk in response.iter_content(65536):
-                    data += chunk
-                    if len(data) > _MAX_MANIFEST_BYTES:
-                        break
-                return data
-        except requests.exceptions.SSLError:
-            raise ConformanceError(
-                "TLS certificate not trusted (use --ca-bundle FILE, or --insecure)",
-                where=source,
-            ) from None
-        except requests.RequestException as exc:
-            raise ConformanceError(
-                f"cannot fetch manifest: {type(exc).__name__}", where=source
-            ) from None
+    A URL is fetched through the HTTP stage's transport (http/transport.py), like every
+    request to the provider: the same TLS options (`verify`: --ca-bundle, --insecure), a
+    deadline for the whole answer (a manifest URL dripping bytes is cut) and a body cap.
+    """
+    if source.startswith(("http://", "https://")):
+        return _fetch_manifest(source, timeout=timeout, verify=verify)
     path = Path(source)
     try:
         with path.open("rb") as handle:
@@ -151,6 +132,39 @@ def read_manifest_bytes(source: str, *, timeout: float = 10.0, verify: bool | st
         raise ConformanceError(
             f"cannot read manifest: {exc.strerror or exc}", where=source
         ) from None
+
+
+def _fetch_manifest(source: str, *, timeout: float, verify: bool | str) -> bytes:
+    import requests
+
+    from conformance.http.transport import TransferFailed, new_session, transfer
+
+    with new_session(verify) as session:
+        try:
+            request = session.prepare_request(requests.Request("GET", source))
+            received = transfer(session, request, timeout=timeout, body_cap=_MAX_MANIFEST_BYTES)
+        except TransferFailed as failed:
+            if isinstance(failed.cause, requests.exceptions.SSLError):
+                raise ConformanceError(
+                    "TLS certificate not trusted (use --ca-bundle FILE, or --insecure)",
+                    where=source,
+                ) from None
+            raise ConformanceError(
+                f"cannot fetch manifest: {type(failed.cause).__name__}", where=source
+            ) from None
+        except requests.RequestException as exc:  # a URL requests cannot even prepare
+            raise ConformanceError(
+                f"cannot fetch manifest: {type(exc).__name__}", where=source
+            ) from None
+    if received.status != 200:
+        raise ConformanceError(f"fetching manifest gave HTTP {received.status}", where=source)
+    if received.oversize is not None:
+        raise ConformanceError("manifest is larger than 1 MiB", where=source)
+    if received.timed_out:
+        raise ConformanceError(
+            f"cannot fetch manifest: not complete within {timeout:g} s", where=source
+        )
+    return received.body
 
 
 def parse_manifest(data: bytes, source: str) -> Manifest:

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from conformance.http.client import PolicyRefused
+from conformance.http.policy import PolicyRefused
 from conformance.inputs.contract import ENDPOINT_VARIABLES
 from conformance.phases.scenarios.session import Session
 

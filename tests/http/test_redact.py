@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from conformance.faces.console import summary
-from conformance.http.client import auth_values, redactor_for
+from conformance.http.auth import auth_values, redactor_for
 from conformance.http.redact import REDACTED, Redactor
 from conformance.inputs.profile import Credentials, Secret
 from conformance.ledger import RuleResult
