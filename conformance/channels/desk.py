@@ -21,10 +21,10 @@ from typing import Any
 
 from conformance.checks import channel_flows as flows
 from conformance.checks import channels as judges
-from conformance.http.pace import SlidingWindow
 from conformance.http.redact import Redactor
 from conformance.ledger import Ledger
 from conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
+from conformance.reference.window import SlidingWindow
 
 ERROR_INFO = "Please check the reference docs in https://developers.pipedrive.com/docs/api/v1"
 DEFAULT_RATE_LIMIT = 100  # calls per second before Pipedrive answers 429
@@ -90,7 +90,7 @@ class Tally:
 
     limit: int
     force_at: int | None  # the n-th authenticated call gets a 429 regardless of the rate
-    window: SlidingWindow = field(init=False)  # http/pace.py: the package's one limiter
+    window: SlidingWindow = field(init=False)  # the package's one limiter (reference/window.py)
     authenticated: int = 0
     last_call: Exchange | None = None
 

@@ -4,7 +4,7 @@
 run's TLS options, the deadline and body cap; the manifest fetch uses it too), `policy.py`
 (what may be written), `auth.py` (the credentials sent and their placeholders),
 `liveness.py` (a dead provider, a hanging operation), `recorder.py` (the exchange bus),
-`pace.py` (pacing and 429 back-offs; its sliding window also paces the simulators) and
+`pace.py` (pacing and 429 back-offs) and
 `redact.py` (scrubbing credentials out of anything recorded). It imports nothing from
 `checks/`, `phases/`, `faces/` or `report/`: the transport must not change when a rule
 does (tests/test_layers.py).
