@@ -120,9 +120,10 @@ def test_the_http_layer_imports_nothing_from_checks() -> None:
     assert {"conformance.http.transport", "conformance.http.policy"} <= set(http)
     for module in http:
         assert not {n for n in _reached(module) if n.startswith(above)}, module
-    # the transport knows nothing of the suite: the manifest fetch may use it from inputs/
+    # the transport knows nothing of the suite; the manifest fetch and the client share it
     assert _reached("conformance.http.transport") == set()
-    assert "conformance.http.transport" in _reached("conformance.inputs.manifest")
+    assert "conformance.http.transport" in _imports("conformance.http.fetch")
+    assert "conformance.http.transport" in _imports("conformance.http.client")
     # the one retry_by parser is shared by the transport and the judge
     assert "conformance.timestamps" in _imports("conformance.checks.errors")
 

@@ -455,7 +455,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_validate_manifest(args: argparse.Namespace) -> int:
-    from conformance.inputs.manifest import lint, load_manifest
+    from conformance.http.fetch import load_manifest
+    from conformance.inputs.manifest import lint
     from conformance.rules import RULES, Level
 
     findings = lint(load_manifest(args.manifest))

@@ -66,8 +66,8 @@ def discover(
     Candidates only: the user decides which one, if any, may receive test messages.
     """
     from conformance.http.client import ProviderClient
+    from conformance.http.fetch import load_manifest
     from conformance.http.policy import ClientPolicy
-    from conformance.inputs.manifest import load_manifest
     from conformance.inputs.profile import Credentials, Secret
 
     loaded = load_manifest(manifest, timeout=timeout)

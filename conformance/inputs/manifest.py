@@ -1,9 +1,11 @@
-"""The vendor's manifest: load it, lint it into `manifest.*` findings, bind its URLs.
+"""The vendor's manifest: parse it, lint it into `manifest.*` findings, bind its URLs.
 
-Pipedrive calls the URLs the manifest lists, not the spec's paths, so this module is where
-the suite learns where each operation really lives. Loading problems (unreadable, not JSON)
-are input errors (`ConformanceError`, exit 2); a JSON manifest of the wrong shape is a
-provider defect and becomes findings, so `validate-manifest` can explain all of them at once.
+Inputs stage. Pipedrive calls the URLs the manifest lists, not the spec's paths, so this
+module is where the suite learns where each operation really lives. It reads a manifest
+file; a manifest URL is fetched by the HTTP stage (http/fetch.py, through the run's
+transport), which hands the bytes here. Loading problems (unreadable, not JSON) are input
+errors (`ConformanceError`, exit 2); a JSON manifest of the wrong shape is a provider defect
+and becomes findings, so `validate-manifest` can explain all of them at once.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ OPTIONAL_VARIABLES: dict[str, frozenset[str]] = {
 # The manifest's only top-level keys: anything else is read by no one.
 TOP_LEVEL_KEYS = ("version", "endpoints")
 _VARIABLE = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_MAX_MANIFEST_BYTES = 1 << 20
+MAX_MANIFEST_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -115,63 +117,25 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def read_manifest_bytes(source: str, *, timeout: float = 10.0, verify: bool | str = True) -> bytes:
-    """The manifest's bytes from a path or an http(s) URL; any failure is one clear line.
-
-    A URL is fetched through the HTTP stage's transport (http/transport.py), like every
-    request to the provider: the same TLS options (`verify`: --ca-bundle, --insecure), a
-    deadline for the whole answer (a manifest URL dripping bytes is cut) and a body cap.
-    """
-    if source.startswith(("http://", "https://")):
-        return _fetch_manifest(source, timeout=timeout, verify=verify)
+def read_manifest_file(source: str) -> bytes:
+    """A manifest file's bytes (at most one byte over the cap, for `parse_manifest` to
+    refuse); an unreadable file is one clear line. A URL is the HTTP stage's to fetch
+    (http/fetch.py): this stage sends nothing."""
     path = Path(source)
     try:
         with path.open("rb") as handle:
-            return handle.read(_MAX_MANIFEST_BYTES + 1)
+            return handle.read(MAX_MANIFEST_BYTES + 1)
     except OSError as exc:
         raise ConformanceError(
             f"cannot read manifest: {exc.strerror or exc}", where=source
         ) from None
 
 
-def _fetch_manifest(source: str, *, timeout: float, verify: bool | str) -> bytes:
-    import requests
-
-    from conformance.http.transport import TransferFailed, new_session, transfer
-
-    with new_session(verify) as session:
-        try:
-            request = session.prepare_request(requests.Request("GET", source))
-            received = transfer(session, request, timeout=timeout, body_cap=_MAX_MANIFEST_BYTES)
-        except TransferFailed as failed:
-            if isinstance(failed.cause, requests.exceptions.SSLError):
-                raise ConformanceError(
-                    "TLS certificate not trusted (use --ca-bundle FILE, or --insecure)",
-                    where=source,
-                ) from None
-            raise ConformanceError(
-                f"cannot fetch manifest: {type(failed.cause).__name__}", where=source
-            ) from None
-        except requests.RequestException as exc:  # a URL requests cannot even prepare
-            raise ConformanceError(
-                f"cannot fetch manifest: {type(exc).__name__}", where=source
-            ) from None
-    if received.status != 200:
-        raise ConformanceError(f"fetching manifest gave HTTP {received.status}", where=source)
-    if received.oversize is not None:
-        raise ConformanceError("manifest is larger than 1 MiB", where=source)
-    if received.timed_out:
-        raise ConformanceError(
-            f"cannot fetch manifest: not complete within {timeout:g} s", where=source
-        )
-    return received.body
-
-
 def parse_manifest(data: bytes, source: str) -> Manifest:
     """Parse JSON and bind what can be bound; shape problems are left to `lint`."""
     import hashlib
 
-    if len(data) > _MAX_MANIFEST_BYTES:
+    if len(data) > MAX_MANIFEST_BYTES:
         raise ConformanceError("manifest is larger than 1 MiB", where=source)
     try:
         raw = json.loads(data.decode("utf-8-sig"))
@@ -191,13 +155,6 @@ def parse_manifest(data: bytes, source: str) -> Manifest:
                 if not _variable_problems(name, template.variables):
                     endpoints[name] = template
     return Manifest(source, raw, endpoints, hashlib.sha256(data).hexdigest())
-
-
-def load_manifest(
-    source: str | Path, *, timeout: float = 10.0, verify: bool | str = True
-) -> Manifest:
-    source = str(source)
-    return parse_manifest(read_manifest_bytes(source, timeout=timeout, verify=verify), source)
 
 
 def _is_absolute(url: str) -> bool:

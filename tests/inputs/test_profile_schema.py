@@ -165,23 +165,3 @@ def test_the_profile_schema_command_prints_the_installed_path(capsys) -> None:
     assert main(["profile-schema"]) == 0
     printed = capsys.readouterr().out.strip()
     assert json.loads(open(printed, encoding="utf-8").read()) == schema()
-
-
-def test_the_recreate_command_is_scrubbed_in_any_encoding() -> None:
-    """Profile.scrub is the run's Redactor: a base64 or percent-encoded secret goes too."""
-    import base64
-    from urllib.parse import quote
-
-    secret = "s3cr/t+value"
-    command = (
-        f"curl -u id:{quote(secret, safe='')} -H 'X: {base64.b64encode(secret.encode()).decode()}'"
-    )
-    profile = parse_profile(
-        BASE.replace("client_secret: b", "client_secret: '${S}'")
-        + f'disposable_channel: {{id: d, recreate: "{command}"}}\n'
-        + "channels_api: {token: tok-123456}\n",
-        environ={"S": secret},
-    )
-    shown = json.dumps(profile.redacted())
-    assert "s3cr" not in shown and base64.b64encode(secret.encode()).decode()[:12] not in shown
-    assert profile.scrub("Bearer tok-123456") == "Bearer <redacted>"

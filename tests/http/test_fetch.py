@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import ConformanceError
-from conformance.inputs.manifest import load_manifest
+from conformance.http.fetch import load_manifest
 
 DOCS = Path(__file__).parents[1] / "data" / "docs-manifest.json"
 Serve = Callable[[BaseHTTPRequestHandler], None]
