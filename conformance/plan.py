@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from conformance.checks import EXCHANGE_CHECKS
-from conformance.http.client import UNKNOWN_PREFIX
+from conformance.http.policy import UNKNOWN_PREFIX
 from conformance.inputs.contract import ENDPOINT_VARIABLES
 
 if TYPE_CHECKING:

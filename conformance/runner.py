@@ -24,9 +24,13 @@ from conformance.checks.evidence import error_code
 from conformance.checks.status import Liveness
 from conformance.errors import ConformanceError
 from conformance.events import Progress
-from conformance.http.client import ClientPolicy, ProviderClient, Recorder, redactor_for
+from conformance.http.auth import redactor_for
+from conformance.http.client import ProviderClient
+from conformance.http.fetch import load_manifest
+from conformance.http.policy import ClientPolicy
+from conformance.http.recorder import Recorder
 from conformance.http.redact import Redactor
-from conformance.inputs.manifest import Manifest, capability_result, lint, load_manifest
+from conformance.inputs.manifest import Manifest, capability_result, lint
 from conformance.inputs.profile import Profile, load_profile
 from conformance.inputs.spec import Spec, bind, load_spec
 from conformance.ledger import INTERRUPTED, Ledger, verdict

@@ -1,8 +1,9 @@
 """The layering facts of DESIGN.md that the imports show, read from the source (ast), so
 that a module which reaches up a layer fails here rather than in a review.
 
-- The HTTP layer (client.py, pace.py) needs nothing from the judges in `checks/`, directly
-  or through what it imports: the transport must not change when a rule does.
+- The HTTP layer (client.py, pace.py, every module of http/) needs nothing from the judges in
+  `checks/` (nor from phases/, faces/, report/), directly or through what it imports: the
+  transport must not change when a rule does.
 - Nothing below the faces imports the package face (`conformance/__init__.py`) for its names
   (`__version__` lives in `_version.py`): a face may import the layers, never the reverse.
 """
@@ -114,6 +115,15 @@ def test_the_http_layer_imports_nothing_from_checks() -> None:
         reached = _reached(module)
         assert "conformance.timestamps" in reached or module == "conformance.http.pace"
         assert not {name for name in reached if name.startswith("conformance.checks")}, module
+    above = ("conformance.checks", "conformance.phases", "conformance.faces", "conformance.report")
+    http = [m for m in MODULES if m.startswith("conformance.http.")]
+    assert {"conformance.http.transport", "conformance.http.policy"} <= set(http)
+    for module in http:
+        assert not {n for n in _reached(module) if n.startswith(above)}, module
+    # the transport knows nothing of the suite; the manifest fetch and the client share it
+    assert _reached("conformance.http.transport") == set()
+    assert "conformance.http.transport" in _imports("conformance.http.fetch")
+    assert "conformance.http.transport" in _imports("conformance.http.client")
     # the one retry_by parser is shared by the transport and the judge
     assert "conformance.timestamps" in _imports("conformance.checks.errors")
 

@@ -59,6 +59,7 @@ def test_build_and_twine_check_as_printed(tmp_path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
         "conformance/report/report.schema.json",
+        "conformance/inputs/profile.schema.json",  # validates profiles; editors read it too
         "conformance/report/render/groups.py",
         "conformance/specs/messaging-manifest.yaml",
     ):

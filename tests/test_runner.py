@@ -194,7 +194,7 @@ def test_parallel_jobs_reach_the_listeners_in_item_order_whatever_the_timing() -
     import threading
     from types import SimpleNamespace
 
-    from conformance.http.client import Recorder
+    from conformance.http.recorder import Recorder
     from conformance.phases.scenarios.session import Session
 
     recorder = Recorder()

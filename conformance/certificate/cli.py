@@ -103,7 +103,7 @@ def _payload(envelope: dict) -> bytes:
 def verify(args: argparse.Namespace) -> int:
     from conformance.certificate.dsse import load_envelope, load_public
     from conformance.certificate.verify import verify_certificate
-    from conformance.inputs.manifest import read_manifest_bytes
+    from conformance.http.fetch import read_manifest_bytes
 
     envelope = load_envelope(args.certificate)
     public = load_public(args.key)

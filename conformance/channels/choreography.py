@@ -22,7 +22,8 @@ from typing import Any
 from conformance.channels.desk import Desk
 from conformance.checks import channel_flows as flows
 from conformance.checks import channels as judges
-from conformance.http.client import PolicyRefused, ProviderClient
+from conformance.http.client import ProviderClient
+from conformance.http.policy import PolicyRefused
 from conformance.inputs.profile import Profile
 from conformance.model import Exchange
 from conformance.phases.scenarios.pagination import next_cursor

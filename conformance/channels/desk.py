@@ -14,7 +14,6 @@ import json
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,8 +21,10 @@ from typing import Any
 
 from conformance.checks import channel_flows as flows
 from conformance.checks import channels as judges
+from conformance.http.redact import Redactor
 from conformance.ledger import Ledger
 from conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
+from conformance.reference.window import SlidingWindow
 
 ERROR_INFO = "Please check the reference docs in https://developers.pipedrive.com/docs/api/v1"
 DEFAULT_RATE_LIMIT = 100  # calls per second before Pipedrive answers 429
@@ -89,24 +90,25 @@ class Tally:
 
     limit: int
     force_at: int | None  # the n-th authenticated call gets a 429 regardless of the rate
-    window: deque[float] = field(default_factory=deque)
+    window: SlidingWindow = field(init=False)  # the package's one limiter (reference/window.py)
     authenticated: int = 0
     last_call: Exchange | None = None
+
+    def __post_init__(self) -> None:
+        self.window = SlidingWindow(self.limit)
 
     def admit(self, now: float) -> int | None:
         """None when admitted, else the calls remaining (0) for the 429's headers."""
         self.authenticated += 1
-        while self.window and self.window[0] <= now - 1.0:
-            self.window.popleft()
+        self.window.prune(now)
         if self.force_at is not None and self.authenticated == self.force_at:
             return 0
-        if len(self.window) >= self.limit:
+        if not self.window.admit(now):
             return 0
-        self.window.append(now)
         return None
 
     def remaining(self) -> int:
-        return max(0, self.limit - len(self.window))
+        return self.window.remaining()
 
 
 Listener = Callable[[Exchange], None]
@@ -124,6 +126,7 @@ class Desk:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._token = token
+        self._redactor = Redactor([token])
         self.ledger = ledger
         self.has_get_templates = has_get_templates
         self.memory = Memory()
@@ -255,9 +258,9 @@ class Desk:
         at: float,
     ) -> Exchange:
         """The call as reports show it: the token replaced by a placeholder, never echoed."""
-        token = self._token.encode()
-        body = raw.replace(token, b"<redacted>") if len(token) >= 4 else raw
-        url = url.replace(self._token, "<redacted>") if len(token) >= 4 else url
+        # the suite's one Redactor: a token echoed percent-encoded or in base64 goes too
+        body = self._redactor.scrub_bytes(raw)
+        url = self._redactor.scrub(url)
         headers = {"Content-Type": "application/json"}
         if auth != "missing":
             headers["Authorization"] = TOKEN_PLACEHOLDER if auth == "bearer" else "<not the token>"

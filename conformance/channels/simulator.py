@@ -21,7 +21,9 @@ from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
 from conformance.errors import ConformanceError
 from conformance.events import Callback, ChannelsCall, Progress, ignore
-from conformance.http.client import ClientPolicy, ProviderClient, Recorder
+from conformance.http.client import ProviderClient
+from conformance.http.policy import ClientPolicy
+from conformance.http.recorder import Recorder
 from conformance.ledger import Ledger, verdict
 from conformance.model import Exchange
 from conformance.options import TIMEOUT

@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("-o", "--output", default="profile.yaml", help="default profile.yaml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+    sub.add_parser(
+        "profile-schema",
+        help="print the path of the profile's JSON Schema (for an editor's YAML language server)",
+    )
+
     rules = sub.add_parser("rules", help="print the rule catalogue")
     rules.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -318,6 +323,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_profile_schema(args: argparse.Namespace) -> int:
+    from conformance.inputs.profile_schema import SCHEMA_PATH
+
+    print(SCHEMA_PATH.resolve())
+    return 0
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from conformance.rules import CATALOGUE
 
@@ -347,7 +359,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_validate_manifest(args: argparse.Namespace) -> int:
-    from conformance.inputs.manifest import lint, load_manifest
+    from conformance.http.fetch import load_manifest
+    from conformance.inputs.manifest import lint
     from conformance.rules import RULES, Level
 
     findings = lint(load_manifest(args.manifest))
@@ -405,6 +418,7 @@ COMMANDS = {
     "plan": cmd_plan,
     "rejudge": cmd_rejudge,
     "rules": cmd_rules,
+    "profile-schema": cmd_profile_schema,
     "validate-manifest": cmd_validate_manifest,
     "serve-reference": cmd_serve_reference,
     "report": cmd_report,

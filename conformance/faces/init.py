@@ -5,7 +5,8 @@ PIPEDRIVE_CLIENT_SECRET in the environment, and --channel), it asks the provider
 conversations and lists them as commented-out sandbox candidates; it never fills `sandbox:`
 itself, because `run` posts test messages, files and group attempts there, i.e. to a real
 person unless the vendor picked a test conversation. It never overwrites a file unless told
-to (--force).
+to (--force). Its first line is the yaml-language-server modeline naming the installed
+profile schema, so an editor checks the profile while it is being filled in.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from typing import Any
 import yaml
 
 from conformance.errors import ConformanceError
+from conformance.inputs.profile_schema import modeline
 from conformance.options import TIMEOUT
 
 TEMPLATE = """\
+{modeline}
 # messaging-conformance profile: which provider to certify, and where it may write.
+# (The line above lets an editor with a YAML language server check and complete this file
+# against the suite's profile schema; `messaging-conformance profile-schema` prints its path.)
 # Values like ${{VAR}} are read from the environment when the suite runs.
 
 # The manifest the provider registered in Pipedrive's Developer Hub: a file (relative to this
@@ -61,8 +66,9 @@ def discover(
 
     Candidates only: the user decides which one, if any, may receive test messages.
     """
-    from conformance.http.client import ClientPolicy, ProviderClient
-    from conformance.inputs.manifest import load_manifest
+    from conformance.http.client import ProviderClient
+    from conformance.http.fetch import load_manifest
+    from conformance.http.policy import ClientPolicy
     from conformance.inputs.profile import Credentials, Secret
 
     loaded = load_manifest(manifest, timeout=timeout)
@@ -137,6 +143,7 @@ def write_profile(
         for ids in candidates:
             sandbox += "\n# sandbox: " + candidate_line(ids)
     text = TEMPLATE.format(
+        modeline=modeline(),
         manifest=json.dumps(manifest or "manifest.json"),
         channel=json.dumps(channel) if channel else "REPLACE-with-a-providerChannelId",
         sandbox=sandbox,

@@ -1,9 +1,11 @@
-"""The vendor's manifest: load it, lint it into `manifest.*` findings, bind its URLs.
+"""The vendor's manifest: parse it, lint it into `manifest.*` findings, bind its URLs.
 
-Pipedrive calls the URLs the manifest lists, not the spec's paths, so this module is where
-the suite learns where each operation really lives. Loading problems (unreadable, not JSON)
-are input errors (`ConformanceError`, exit 2); a JSON manifest of the wrong shape is a
-provider defect and becomes findings, so `validate-manifest` can explain all of them at once.
+Inputs stage. Pipedrive calls the URLs the manifest lists, not the spec's paths, so this
+module is where the suite learns where each operation really lives. It reads a manifest
+file; a manifest URL is fetched by the HTTP stage (http/fetch.py, through the run's
+transport), which hands the bytes here. Loading problems (unreadable, not JSON) are input
+errors (`ConformanceError`, exit 2); a JSON manifest of the wrong shape is a provider defect
+and becomes findings, so `validate-manifest` can explain all of them at once.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from conformance.inputs.contract import (
     REQUIRED_ENDPOINTS,
 )
 from conformance.model import Finding
-from conformance.options import TIMEOUT
 from conformance.text import excerpt
 
 # getMessageById: the docs' manifest carries the conversation id, the published yaml does
@@ -35,7 +36,7 @@ OPTIONAL_VARIABLES: dict[str, frozenset[str]] = {
 # The manifest's only top-level keys: anything else is read by no one.
 TOP_LEVEL_KEYS = ("version", "endpoints")
 _VARIABLE = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_MAX_MANIFEST_BYTES = 1 << 20
+MAX_MANIFEST_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -116,40 +117,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def read_manifest_bytes(
-    source: str, *, timeout: float = TIMEOUT, verify: bool | str = True
-) -> bytes:
-    """The manifest's bytes from a path or an http(s) URL; any failure is one clear line."""
-    if source.startswith(("http://", "https://")):
-        import requests
-
-        try:
-            with requests.get(
-                source, timeout=timeout, allow_redirects=False, stream=True, verify=verify
-            ) as response:
-                if response.status_code != 200:
-                    raise ConformanceError(
-                        f"fetching manifest gave HTTP {response.status_code}", where=source
-                    )
-                data = b""
-                for chunk in response.iter_content(65536):
-                    data += chunk
-                    if len(data) > _MAX_MANIFEST_BYTES:
-                        break
-                return data
-        except requests.exceptions.SSLError:
-            raise ConformanceError(
-                "TLS certificate not trusted (use --ca-bundle FILE, or --insecure)",
-                where=source,
-            ) from None
-        except requests.RequestException as exc:
-            raise ConformanceError(
-                f"cannot fetch manifest: {type(exc).__name__}", where=source
-            ) from None
+def read_manifest_file(source: str) -> bytes:
+    """A manifest file's bytes (at most one byte over the cap, for `parse_manifest` to
+    refuse); an unreadable file is one clear line. A URL is the HTTP stage's to fetch
+    (http/fetch.py): this stage sends nothing."""
     path = Path(source)
     try:
         with path.open("rb") as handle:
-            return handle.read(_MAX_MANIFEST_BYTES + 1)
+            return handle.read(MAX_MANIFEST_BYTES + 1)
     except OSError as exc:
         raise ConformanceError(
             f"cannot read manifest: {exc.strerror or exc}", where=source
@@ -160,7 +135,7 @@ def parse_manifest(data: bytes, source: str) -> Manifest:
     """Parse JSON and bind what can be bound; shape problems are left to `lint`."""
     import hashlib
 
-    if len(data) > _MAX_MANIFEST_BYTES:
+    if len(data) > MAX_MANIFEST_BYTES:
         raise ConformanceError("manifest is larger than 1 MiB", where=source)
     try:
         raw = json.loads(data.decode("utf-8-sig"))
@@ -180,13 +155,6 @@ def parse_manifest(data: bytes, source: str) -> Manifest:
                 if not _variable_problems(name, template.variables):
                     endpoints[name] = template
     return Manifest(source, raw, endpoints, hashlib.sha256(data).hexdigest())
-
-
-def load_manifest(
-    source: str | Path, *, timeout: float = TIMEOUT, verify: bool | str = True
-) -> Manifest:
-    source = str(source)
-    return parse_manifest(read_manifest_bytes(source, timeout=timeout, verify=verify), source)
 
 
 def _is_absolute(url: str) -> bool:

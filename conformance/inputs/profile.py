@@ -1,13 +1,15 @@
 """The profile: which provider to certify, with what credentials, and where it may write.
 
-A profile is the user's input, so every problem in it is a `ConformanceError` naming the
-file and key. `${VAR}` is expanded from the environment after parsing (never textually, so
-a value cannot inject YAML). The client secret lives in `Secret`, whose repr never shows it.
+Inputs stage. A profile is the user's input, so every problem in it is a `ConformanceError`
+naming the file and key. `${VAR}` is expanded from the environment after parsing (never
+textually, so a value cannot inject YAML). What keys exist and what they may hold is the
+JSON Schema's to say (`profile.schema.json`, via profile_schema.py): this module only reads
+a profile the schema accepted into typed values. The client secret lives in `Secret`, whose
+repr never shows it.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -18,19 +20,9 @@ from typing import Any
 import yaml
 
 from conformance.errors import ConformanceError
+from conformance.inputs.profile_schema import problems
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-KNOWN_KEYS: dict[str, tuple[str, ...] | None] = {
-    "manifest": None,
-    "credentials": ("client_id", "client_secret"),
-    "channel": None,
-    "sandbox": ("conversation", "sender", "recipient"),
-    "disposable_channel": ("id", "recreate", "timeout"),
-    "fixtures": ("suspended_channel", "forbidden_channel"),
-    "rate_limit_probe": ("requests", "seconds"),
-    "template_support": None,
-    "channels_api": ("token", "rate_limit", "port"),
-}
 
 
 class Secret:
@@ -148,7 +140,12 @@ class Profile:
         }
 
     def scrub(self, text: str) -> str:
-        """`text` with the client secret replaced by a placeholder."""
+        """`text` with the client secret replaced by a placeholder.
+
+        A plain replace, not the HTTP stage's `Redactor`: this stage sits below http/ and
+        imports nothing of it (tests/test_layers.py); the report, which shows this text,
+        is scrubbed again by the run's Redactor in every encoding (report/canonical.py).
+        """
         secret = self.credentials.client_secret.reveal()
         return text.replace(secret, "<redacted>") if len(secret) >= 4 else text
 
@@ -189,81 +186,68 @@ def parse_profile(
     if not isinstance(data, dict):
         raise ConformanceError("profile must be a YAML mapping of keys", where=source)
     data = _expand(data, environ if environ is not None else os.environ, source, "")
-    unknown = _unknown_keys(data)
-    if unknown:
-        # A typo'd key silently drops what it meant (a misspelt sandbox skips every post rule),
-        # so it stops the run instead of warning.
-        raise ConformanceError("; ".join(unknown), where=source)
-    reader = _Reader(data, source)
-    manifest = reader.string("manifest")
+    found = problems(data)
+    if found:
+        raise ConformanceError("; ".join(found), where=source)
+    return profile_from(data, source=source, base_dir=base_dir)
+
+
+def profile_from(
+    data: Mapping[str, Any], *, source: str = "<profile>", base_dir: Path | None = None
+) -> Profile:
+    """The typed profile of `data`, which the schema accepted (types, required keys and
+    positive numbers are its business); `data` is only read with `get` (tests count the
+    keys read against the schema's)."""
+    manifest = str(data.get("manifest"))
     if not manifest.startswith(("http://", "https://")) and base_dir is not None:
         manifest = str((base_dir / manifest).resolve())
-    creds = reader.mapping("credentials", required=True)
-    credentials = Credentials(creds.string("client_id"), Secret(creds.string("client_secret")))
-    sandbox_map = reader.mapping("sandbox")
-    sandbox = (
-        None
-        if sandbox_map is None
-        else Sandbox(
-            sandbox_map.string("conversation"),
-            sandbox_map.string("sender"),
-            sandbox_map.string("recipient"),
-        )
-    )
-    fixtures = reader.mapping("fixtures")
-    disposable, recreate, recreate_timeout = _disposable_channel(reader)
-    probe_map = reader.mapping("rate_limit_probe")
-    probe = (
-        None
-        if probe_map is None
-        else RateLimitProbe(
-            probe_map.number("requests", 120, int), probe_map.number("seconds", 3.0, float)
-        )
-    )
-    channels_map = reader.mapping("channels_api")
-    channels_api = (
-        None
-        if channels_map is None
-        else ChannelsApi(
-            Secret(channels_map.string("token")),
-            channels_map.number("rate_limit", None, int)
-            if "rate_limit" in channels_map.data
-            else None,
-            channels_map.number("port", None, int) if "port" in channels_map.data else None,
-        )
-    )
+    creds = data.get("credentials")
+    sandbox = data.get("sandbox")
+    fixtures = data.get("fixtures") or {}
+    probe = data.get("rate_limit_probe")
+    channels = data.get("channels_api")
+    disposable = data.get("disposable_channel")
+    if not isinstance(disposable, Mapping):
+        disposable = {"id": disposable}
     return Profile(
         manifest=manifest,
-        credentials=credentials,
-        channel=reader.string("channel"),
-        sandbox=sandbox,
-        disposable_channel=disposable,
-        disposable_recreate=recreate,
-        disposable_recreate_timeout=recreate_timeout,
-        suspended_channel=None
-        if fixtures is None
-        else fixtures.string("suspended_channel", required=False),
-        forbidden_channel=None
-        if fixtures is None
-        else fixtures.string("forbidden_channel", required=False),
-        rate_limit_probe=probe,
-        template_support=reader.boolean("template_support", False),
-        channels_api=channels_api,
+        credentials=Credentials(
+            str(creds.get("client_id")), Secret(str(creds.get("client_secret")))
+        ),
+        channel=str(data.get("channel")),
+        sandbox=None
+        if sandbox is None
+        else Sandbox(
+            str(sandbox.get("conversation")),
+            str(sandbox.get("sender")),
+            str(sandbox.get("recipient")),
+        ),
+        disposable_channel=_text(disposable.get("id")),
+        disposable_recreate=_text(disposable.get("recreate")),
+        disposable_recreate_timeout=float(disposable.get("timeout", 60.0)),
+        suspended_channel=_text(fixtures.get("suspended_channel")),
+        forbidden_channel=_text(fixtures.get("forbidden_channel")),
+        rate_limit_probe=None
+        if probe is None
+        else RateLimitProbe(int(probe.get("requests", 120)), float(probe.get("seconds", 3.0))),
+        template_support=bool(data.get("template_support", False)),
+        channels_api=None
+        if channels is None
+        else ChannelsApi(
+            Secret(str(channels.get("token"))),
+            _whole(channels.get("rate_limit")),
+            _whole(channels.get("port")),
+        ),
         source=source,
     )
 
 
-def _disposable_channel(reader: _Reader) -> tuple[str | None, str | None, float]:
-    """`disposable_channel: ID` or `disposable_channel: {id: ID, recreate: CMD, timeout: S}`."""
-    if not isinstance(reader.data.get("disposable_channel"), dict):
-        return reader.string("disposable_channel", required=False), None, 60.0
-    mapping = reader.mapping("disposable_channel")
-    assert mapping is not None
-    return (
-        mapping.string("id"),
-        mapping.string("recreate", required=False),
-        mapping.number("timeout", 60.0, float),
-    )
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _whole(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _expand(value: Any, environ: Mapping[str, str], source: str, key: str) -> Any:
@@ -286,68 +270,3 @@ def _expand(value: Any, environ: Mapping[str, str], source: str, key: str) -> An
 
         return _VAR.sub(substitute, value)
     return value
-
-
-def _unknown_keys(data: dict[Any, Any]) -> list[str]:
-    warnings = []
-    for key, value in data.items():
-        if key not in KNOWN_KEYS:
-            warnings.append(f"unknown profile key {key!r}{_suggest(key, KNOWN_KEYS)}")
-            continue
-        subkeys = KNOWN_KEYS[key]
-        if subkeys and isinstance(value, dict):
-            warnings.extend(
-                f"unknown profile key '{key}.{sub}'{_suggest(sub, subkeys)}"
-                for sub in value
-                if sub not in subkeys
-            )
-    return warnings
-
-
-def _suggest(name: Any, options: Any) -> str:
-    close = difflib.get_close_matches(str(name), list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-class _Reader:
-    """Typed access to a profile mapping that names the key at fault in every error."""
-
-    def __init__(self, data: dict[Any, Any], source: str, prefix: str = "") -> None:
-        self.data, self.source, self.prefix = data, source, prefix
-
-    def _fail(self, key: str, message: str) -> ConformanceError:
-        return ConformanceError(f"{self.prefix}{key}: {message}", where=self.source)
-
-    def string(self, key: str, *, required: bool = True) -> Any:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                raise self._fail(key, "is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise self._fail(key, f"must be a string, not {type(value).__name__}")
-        if str(value) == "":
-            raise self._fail(key, "must not be empty")
-        return str(value)
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise self._fail(key, "must be true or false")
-        return value
-
-    def number(self, key: str, default: Any, kind: type) -> Any:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise self._fail(key, "must be a positive number")
-        return kind(value)
-
-    def mapping(self, key: str, *, required: bool = False) -> _Reader | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                raise self._fail(key, "is required")
-            return None
-        if not isinstance(value, dict):
-            raise self._fail(key, "must be a mapping")
-        return _Reader(value, self.source, f"{self.prefix}{key}.")

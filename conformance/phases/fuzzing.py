@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from conformance.events import FuzzProgress, Progress
-from conformance.http.client import PolicyRefused
+from conformance.http.policy import PolicyRefused
 from conformance.inputs.contract import ENDPOINT_VARIABLES
 from conformance.options import MAX_EXAMPLES
 from conformance.phases.scenarios.session import Session

@@ -129,7 +129,7 @@ def recheck(findings: list[Finding], send: Send, ctx: CheckContext) -> int:
 
 def client_sender(client: Any) -> Send:
     """Send through the run's client: same policy, pacing, 429 handling and recording."""
-    from conformance.http.client import PolicyRefused
+    from conformance.http.policy import PolicyRefused
 
     def send(original: Exchange, context: dict[str, Any]) -> Exchange | None:
         try:

@@ -12,12 +12,12 @@ import copy
 import itertools
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from conformance.reference.data import DISPOSABLE_CHANNEL, build_channels, utc
+from conformance.reference.window import SlidingWindow
 
 
 class InvalidCursor(ValueError):
@@ -57,11 +57,12 @@ def after_key(items: list[dict[str, Any]], key: str) -> int:
 
 
 class RateLimiter:
-    """At most `limit` requests per channel in any one-second window."""
+    """At most `limit` requests per channel in any one-second window (the package's one
+    sliding window, window.py, one per channel)."""
 
     def __init__(self, limit: int | None) -> None:
         self.limit = limit
-        self._hits: dict[str, deque[float]] = {}
+        self._windows: dict[str, SlidingWindow] = {}
         self._lock = threading.Lock()
 
     def admit(self, key: str) -> str | None:
@@ -70,12 +71,9 @@ class RateLimiter:
             return None
         now = time.time()
         with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - 1.0:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return utc(datetime.fromtimestamp(hits[0] + 1.0, UTC))
-            hits.append(now)
+            window = self._windows.setdefault(key, SlidingWindow(self.limit))
+            if not window.admit(now):
+                return utc(datetime.fromtimestamp(window.free_at(), UTC))
         return None
 
 

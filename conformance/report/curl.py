@@ -16,7 +16,7 @@ import base64
 import re
 import shlex
 
-from conformance.http.client import AUTH_PLACEHOLDERS, WRONG_ID, WRONG_SECRET
+from conformance.http.auth import AUTH_PLACEHOLDERS, WRONG_ID, WRONG_SECRET
 from conformance.model import Exchange, Part, RecordedRequest
 
 _USER = {

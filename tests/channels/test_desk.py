@@ -99,3 +99,21 @@ def test_the_forced_429_hits_the_nth_authenticated_call_once() -> None:
     unauthenticated = desk.handle("addChannel", "u", {}, None, json.dumps(body).encode())
     assert unauthenticated.status == 401
     assert [send(desk, "addChannel", body).status for _ in range(4)] == [200, 429, 200, 200]
+
+
+def test_the_token_is_scrubbed_from_the_record_in_any_encoding() -> None:
+    """The desk records with the suite's one Redactor: an app that puts its token into a
+    body or URL, percent-encoded or in base64, does not leak it into the report."""
+    import base64
+
+    desk, _ = new_desk()
+    heard = []
+    desk.listeners.append(heard.append)
+    encoded = base64.b64encode(TOKEN.encode()).decode()
+    body = {"name": f"{TOKEN} {encoded}", "provider_channel_id": "p-1"}
+    raw = json.dumps(body).encode()
+    desk.handle("addChannel", f"http://127.0.0.1/v1/x?t={TOKEN}", {}, AUTH, raw)
+    (exchange,) = heard
+    recorded = exchange.request.body.decode() + exchange.request.url
+    assert TOKEN not in recorded and encoded not in recorded
+    assert recorded.count("<redacted>") == 3

@@ -17,7 +17,7 @@ from conformance import options as table
 from conformance.checks.context import CheckContext
 from conformance.faces import pytest_plugin
 from conformance.faces.cli import main
-from conformance.http.client import ClientPolicy
+from conformance.http.policy import ClientPolicy
 from conformance.options import OPTIONS, Option
 from conformance.phases.fuzzing import FuzzOptions
 from conformance.runner import RunOptions
@@ -93,6 +93,11 @@ def test_no_layer_retypes_a_default() -> None:
     owners += ("conformance/faces/pytest_plugin.py", "conformance/checks/context.py")
     owners += ("conformance/phases/fuzzing.py", "conformance/channels/simulator.py")
     owners += ("conformance/channels/twosided.py", "conformance/inputs/manifest.py")
+    owners += (
+        "conformance/http/policy.py",
+        "conformance/http/fetch.py",
+        "conformance/http/transport.py",
+    )
     for owner in owners:
         source = (ROOT / owner).read_text(encoding="utf-8")
         for literal in literals:

@@ -19,7 +19,7 @@ import pytest
 
 from conformance import events
 from conformance.faces.console import summary
-from conformance.http.client import auth_values, redactor_for
+from conformance.http.auth import auth_values, redactor_for
 from conformance.http.redact import REDACTED, Redactor
 from conformance.inputs.profile import Credentials, Secret
 from conformance.ledger import RuleResult

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.errors import ConformanceError
+from conformance.http.fetch import load_manifest
 from conformance.inputs.manifest import (
     EndpointTemplate,
     capability_findings,
     lint,
-    load_manifest,
     parse_manifest,
 )
 

@@ -347,7 +347,7 @@ def _same_parts(arrived: list[tuple], expected: list[tuple]) -> bool:
 
 
 def _expected_auth(placeholder: str, client_id: str, secret: str) -> str:
-    from conformance.http.client import AUTH_PLACEHOLDERS, WRONG_ID, WRONG_SECRET
+    from conformance.http.auth import AUTH_PLACEHOLDERS, WRONG_ID, WRONG_SECRET
 
     pairs = {
         AUTH_PLACEHOLDERS["valid"]: (client_id, secret),

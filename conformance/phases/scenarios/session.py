@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from conformance.checks.evidence import data_of, dicts, next_cursor
 from conformance.checks.flows import judge_step
-from conformance.http.client import UNKNOWN_PREFIX, PolicyRefused, ProviderClient
+from conformance.http.client import ProviderClient
+from conformance.http.policy import UNKNOWN_PREFIX, PolicyRefused
 from conformance.inputs.profile import Profile
 from conformance.ledger import Ledger
 from conformance.model import Exchange

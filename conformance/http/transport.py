@@ -1,0 +1,185 @@
+"""The one way the suite moves bytes over HTTP: a session with the run's TLS options, a hard
+deadline per request and a body cap.
+
+HTTP stage. The provider client (`client.py`) and the manifest fetch
+(`inputs/manifest.py`) both go through `new_session` and `transfer`, so `--ca-bundle`,
+`--insecure`, the timeout and the cap mean the same thing for every request the suite
+makes: a slow-dripping or endless manifest URL is cut like a slow provider. This module
+knows nothing of operations, credentials or judging; it imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+
+def new_session(verify: bool | str = True) -> requests.Session:
+    """A session that talks to the URL it is given: no proxies or netrc from the
+    environment, and TLS as the run says (True: system CAs, False: --insecure, a path:
+    --ca-bundle)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = verify
+    if verify is False:  # the user opted in (--insecure); the report says so
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    return session
+
+
+@dataclass(frozen=True)
+class Received:
+    """A response as it arrived: the body is at most the cap, and says why it may be short."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    elapsed: float
+    truncated: bool  # incomplete: over the cap, or cut at the deadline
+    timed_out: bool  # the deadline cut the body
+    oversize: int | None  # bytes arrived when it went over the cap, None when it did not
+
+
+class TransferFailed(Exception):
+    """No complete answer: `message` is the one line a report shows ("timeout: ..." or
+    "connection: ..."), `cause` what requests or the socket raised (for `mark_lost`)."""
+
+    def __init__(self, message: str, cause: BaseException) -> None:
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
+
+    @property
+    def lost_connection(self) -> bool:
+        return self.message.startswith("connection")
+
+
+def transfer(
+    session: requests.Session,
+    prepared: requests.PreparedRequest,
+    *,
+    timeout: float,
+    body_cap: int,
+) -> Received:
+    """Send `prepared` (redirects are never followed) and read at most `body_cap` bytes of
+    the answer, all within `timeout` seconds; anything else raises `TransferFailed`."""
+    started = time.monotonic()
+    try:
+        response = session.send(
+            prepared, timeout=(min(timeout, 5.0), timeout), stream=True, allow_redirects=False
+        )
+    except requests.Timeout as exc:
+        raise TransferFailed(f"timeout: no response within {timeout:g} s", exc) from None
+    except requests.RequestException as exc:
+        raise TransferFailed(f"connection: {reason(exc)}", exc) from None
+    # A hard deadline for the body: a server dripping bytes keeps every single read under
+    # the socket timeout, so only cutting the connection ends it in time.
+    watchdog = threading.Timer(
+        max(0.0, started + timeout - time.monotonic()) + 0.5, _cut, [response]
+    )
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        body, truncated, timed_out, oversize = _read_body(response, started, timeout, body_cap)
+    except (requests.RequestException, OSError, ValueError) as exc:
+        if time.monotonic() - started >= timeout:
+            raise TransferFailed(f"timeout: body not complete within {timeout:g} s", exc) from None
+        raise TransferFailed(f"connection: {reason(exc)}", exc) from None
+    finally:
+        watchdog.cancel()
+        response.close()
+    return Received(
+        response.status_code,
+        response.headers,
+        body,
+        time.monotonic() - started,
+        truncated,
+        timed_out,
+        oversize,
+    )
+
+
+def _read_body(
+    response: requests.Response, started: float, timeout: float, body_cap: int
+) -> tuple[bytes, bool, bool, int | None]:
+    """Read at most body_cap bytes, and stop at the request's deadline (slow drips).
+
+    Returns the body, whether it is incomplete, whether the deadline cut it, and how many
+    bytes had arrived when it went over the cap (None when it did not).
+    """
+    chunks, size = [], 0
+    deadline = started + timeout
+    for chunk in response.iter_content(chunk_size=65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > body_cap:
+            return b"".join(chunks)[:body_cap], True, False, size
+        if time.monotonic() > deadline:
+            return b"".join(chunks), True, True, None
+    return b"".join(chunks), False, False, None
+
+
+def mark_lost(context: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    """Mark how a connection failed: `refused` (none was made), `broke` (made, then reset,
+    closed or aborted before a whole answer, with the moment it broke) or `failed`.
+
+    A provider that crashes on a request breaks that request's connection; the requests
+    refused afterwards only show that it is gone (robustness.provider-alive names the first
+    to break, not the last to be answered).
+    """
+    from urllib3.exceptions import ProtocolError
+
+    if _never_connected(exc):
+        return {**context, "connection": "refused"}
+    # (requests' exceptions are all OSErrors: only these say a connection was lost)
+    lost = requests.ConnectionError | requests.exceptions.ChunkedEncodingError | ProtocolError
+    if isinstance(exc, lost | ConnectionError):  # the builtin: reset, aborted, broken pipe
+        return {**context, "connection": "broke", "broke_at": time.time()}
+    return {**context, "connection": "failed"}  # never sent as such (a bad URL, a bad body)
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Whether no TCP connection was made (refused, unreachable, name not resolved)."""
+    from urllib3.exceptions import NewConnectionError
+
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, NewConnectionError | requests.ConnectTimeout):
+            return True
+        if isinstance(item, BaseException):
+            todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
+    return False
+
+
+def _cut(response: requests.Response) -> None:
+    """Unblock a read stuck on a server that never finishes its body."""
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        else:
+            response.raw.close()
+    except OSError:
+        pass
+
+
+def reason(exc: BaseException) -> str:
+    """A short cause without the URL noise requests puts into its messages."""
+    text = str(exc)
+    for marker in ("Caused by ", "Failed to establish a new connection: "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return f"{type(exc).__name__}: {text[:160]}".rstrip("')")
