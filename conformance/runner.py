@@ -29,7 +29,6 @@ from conformance.http.client import ProviderClient
 from conformance.http.fetch import load_manifest
 from conformance.http.policy import ClientPolicy
 from conformance.http.recorder import Recorder
-from conformance.http.redact import Redactor
 from conformance.inputs.manifest import Manifest, capability_result, lint
 from conformance.inputs.profile import Profile, load_profile
 from conformance.inputs.spec import Spec, bind, load_spec
@@ -54,6 +53,7 @@ from conformance.plan import (
     make_plan,
     write_lines,
 )
+from conformance.redact import Redactor
 from conformance.report.canonical import RunReport, describe_target
 from conformance.report.har import HarWriter, run_inputs
 from conformance.rules import select

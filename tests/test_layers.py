@@ -45,6 +45,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "conformance.ledger",
             "conformance.options",
             "conformance.events",
+            "conformance.redact",
         ),
     ),
     ("inputs", ("conformance.inputs",)),

@@ -28,7 +28,7 @@ SECRET = "Zq7/echo+Secret~long=Value_2026-x!Kp"
 TOKEN_RE = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 
 
-# -- the scan (independent of conformance.http.redact) ----------------------------------------
+# -- the scan (independent of conformance.redact) ----------------------------------------
 def _json_unescape(text: str) -> str:
     text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
     return text.replace("\\/", "/").replace('\\"', '"').replace("\\\\", "\\")

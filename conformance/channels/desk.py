@@ -21,9 +21,9 @@ from typing import Any
 
 from conformance.checks import channel_flows as flows
 from conformance.checks import channels as judges
-from conformance.http.redact import Redactor
 from conformance.ledger import Ledger
 from conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
+from conformance.redact import Redactor
 from conformance.reference.window import SlidingWindow
 
 ERROR_INFO = "Please check the reference docs in https://developers.pipedrive.com/docs/api/v1"

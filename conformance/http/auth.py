@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 
-from conformance.http.redact import Redactor
 from conformance.inputs.profile import Credentials
+from conformance.redact import Redactor
 
 # What a recorded Authorization header says instead of the credential it carried.
 AUTH_PLACEHOLDERS = {

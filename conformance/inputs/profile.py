@@ -21,6 +21,7 @@ import yaml
 
 from conformance.errors import ConformanceError
 from conformance.inputs.profile_schema import problems
+from conformance.redact import Redactor
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -140,14 +141,10 @@ class Profile:
         }
 
     def scrub(self, text: str) -> str:
-        """`text` with the client secret replaced by a placeholder.
-
-        A plain replace, not the HTTP stage's `Redactor`: this stage sits below http/ and
-        imports nothing of it (tests/test_layers.py); the report, which shows this text,
-        is scrubbed again by the run's Redactor in every encoding (report/canonical.py).
-        """
-        secret = self.credentials.client_secret.reveal()
-        return text.replace(secret, "<redacted>") if len(secret) >= 4 else text
+        """`text` with the client secret replaced by a placeholder, in every encoding: the
+        one Redactor of the suite (redact.py), so a recreate command that carries the secret
+        base64- or percent-encoded is scrubbed too."""
+        return Redactor([self.credentials.client_secret.reveal()]).scrub(text)
 
 
 def vars_of(value: Any) -> dict[str, Any]:

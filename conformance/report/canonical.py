@@ -16,9 +16,9 @@ from typing import Any
 
 from conformance._version import __version__
 from conformance.errors import ConformanceError
-from conformance.http.redact import Redactor
 from conformance.ledger import EXCHANGES_PER_RULE, RuleResult
 from conformance.model import Exchange, Finding, Part
+from conformance.redact import Redactor
 from conformance.report.curl import curl
 from conformance.report.provenance import versions
 from conformance.rules import Level, Rule

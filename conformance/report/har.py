@@ -33,9 +33,9 @@ from urllib.parse import parse_qsl
 
 from conformance._version import __version__
 from conformance.errors import ConformanceError
-from conformance.http.redact import Redactor
 from conformance.model import Exchange, Finding, Part
 from conformance.options import record
+from conformance.redact import Redactor
 
 BODY_CAP = 1024 * 1024  # bytes of each body kept in the HAR
 HTTP_VERSION = "HTTP/1.1"

@@ -43,6 +43,19 @@ def test_mapping_with_recreate_command_and_its_secret_redacted() -> None:
     assert shown == {"id": "acme-tmp", "recreate": "make-channel -p <redacted>", "timeout": 60.0}
 
 
+def test_recreate_command_shows_no_encoded_secret() -> None:
+    """The profile scrubs with the suite's one Redactor: a command that passes the secret
+    percent-encoded or base64-encoded shows it in no form (a plain replace would miss both)."""
+    import base64
+    from urllib.parse import quote
+
+    encoded = base64.b64encode(b"s3cr3t-value").decode()
+    command = f"make-channel --url 'https://x/?k={quote('s3cr3t-value!', safe='')}' {encoded}"
+    profile = parse_profile(BASE + f"disposable_channel: {{id: acme-tmp, recreate: {command!r}}}\n")
+    shown = profile.redacted()["disposable_channel"]["recreate"]
+    assert "s3cr3t" not in shown and encoded not in shown and "<redacted>" in shown
+
+
 @pytest.mark.parametrize(
     ("fragment", "message"),
     [

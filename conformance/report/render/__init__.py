@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.errors import ConformanceError
-from conformance.http.redact import Redactor
+from conformance.redact import Redactor
 from conformance.report.render.html import render_html
 from conformance.report.render.junit import render_junit
 from conformance.report.render.markdown import render_markdown

@@ -20,10 +20,10 @@ import pytest
 from conformance import events
 from conformance.faces.console import summary
 from conformance.http.auth import auth_values, redactor_for
-from conformance.http.redact import REDACTED, Redactor
 from conformance.inputs.profile import Credentials, Secret
 from conformance.ledger import RuleResult
 from conformance.model import Finding
+from conformance.redact import REDACTED, Redactor
 from conformance.report.canonical import RunReport
 from conformance.report.render import write_all
 from conformance.rules import RULES

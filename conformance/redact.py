@@ -1,5 +1,8 @@
 """Scrub credentials out of anything the suite records or shows, in any encoding.
 
+A value shared by every stage (the profile scrubs its recreate command with it, the HTTP
+stage its recordings, the report and HAR what they write), so it sits below them all.
+
 The client sends Authorization headers; a provider may echo what it received in a body or
 header, on any status. `Redactor` is built from the strings that must never be shown (the
 client secret, each Authorization token the suite sends) and removes them in every form a
