@@ -37,9 +37,11 @@ def _validator() -> Any:
 
 
 def modeline() -> str:
-    """The modeline naming the installed schema file (a file: URI, so a path with spaces
-    stays one token)."""
-    return MODELINE.format(path=SCHEMA_PATH.resolve().as_uri())
+    """The modeline naming the installed schema file: a plain absolute path, the form
+    yaml-language-server documents; a file: URI only when the path holds whitespace, which
+    would end the modeline's value."""
+    path = SCHEMA_PATH.resolve()
+    return MODELINE.format(path=path.as_uri() if any(c.isspace() for c in str(path)) else path)
 
 
 def key_paths(node: dict[str, Any] | None = None, prefix: str = "") -> list[str]:
