@@ -19,6 +19,7 @@ from conformance._version import __version__
 __all__ = ["__version__", "load_report", "run"]
 
 if TYPE_CHECKING:
+    from conformance.judging import Verdicting
     from conformance.report.canonical import RunReport
 
 
@@ -26,18 +27,20 @@ def run(
     profile: str | Path | None = None,
     *,
     progress: Callable[[str, str], None] | None = None,
+    verdicting: Verdicting | None = None,
     **options: Any,
 ) -> RunReport:
     """Run a certification; `options` are the fields of `conformance.runner.RunOptions`.
 
     `profile=None` certifies the bundled reference provider. `progress(phase, message)`
-    receives the run's events. Raises `ConformanceError` only when the run cannot start.
-    The CLI and the pytest plugin both come through here.
+    receives the run's events; `verdicting` (conformance.judging.Verdicting) holds the
+    verdict to --require-complete and a --baseline. Raises `ConformanceError` only when the
+    run cannot start. The CLI and the pytest plugin both come through here.
     """
     from conformance.runner import RunOptions
     from conformance.runner import run as _run
 
-    return _run(RunOptions(profile=profile, **options), progress)
+    return _run(RunOptions(profile=profile, **options), progress, verdicting)
 
 
 def load_report(path: str | Path) -> RunReport:

@@ -22,7 +22,8 @@ from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
 from conformance.errors import ConformanceError
 from conformance.http.client import ClientPolicy, ProviderClient, Recorder
-from conformance.ledger import Ledger, verdict
+from conformance.judging import Verdicting, run_verdict
+from conformance.ledger import Ledger
 from conformance.model import Exchange
 from conformance.report.canonical import RunReport
 from conformance.rules import CATALOGUE, select
@@ -154,20 +155,31 @@ class Simulator:
         with self.desk.lock:
             return bool(self.desk.memory.pipedrive_ids)
 
-    def finish(self, *, strict: bool = False, settle: float = 30.0) -> RunReport:
-        """Settle the callbacks, make the whole-session judgements, and report."""
+    def finish(
+        self,
+        *,
+        strict: bool = False,
+        settle: float = 30.0,
+        error: str | None = None,
+        verdicting: Verdicting | None = None,
+    ) -> RunReport:
+        """Settle the callbacks, make the whole-session judgements, and report (`error`: why
+        the run stopped before it could be judged whole)."""
         self.settle(settle)
         self.desk.final_judgements()
         results = self.ledger.results(strict=strict)
-        report = RunReport(
-            verdict(results, strict=strict),
+        verdicting = verdicting or Verdicting()
+        return RunReport(
+            run_verdict(results, strict=strict, error=error),
             0,
             results,
             list(self.ledger.findings),
             strict=strict,
             meta=self.meta(),
+            error=error,
+            baseline=verdicting.baseline,
+            require_complete=verdicting.require_complete,
         )
-        return report
 
     def meta(self) -> dict[str, Any]:
         memory = self.desk.memory
