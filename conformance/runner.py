@@ -1,7 +1,7 @@
 """One run: build the target, walk the phases, judge every exchange, compute the verdict.
 
 Data flows one way: profile + manifest + spec -> target -> plan -> steps -> exchanges ->
-checks -> ledger -> report. Every face (CLI, API) calls `run`; nothing else orchestrates a run.
+checks -> judging -> report. Every face (CLI, API) calls `run`; nothing else orchestrates a run.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from conformance.inputs.manifest import Manifest, lint, load_manifest
 from conformance.inputs.profile import Profile, load_profile
 from conformance.inputs.spec import Spec, bind, load_spec
 from conformance.judging import Judging, RunFacts, Verdicting
-from conformance.ledger import Ledger
 from conformance.model import Exchange
 from conformance.phases import resend
 from conformance.phases.scenarios.session import Session
@@ -219,7 +218,7 @@ def _run(
     if not plan.sends_requests:
         judging.capability(facts, None)
         report = _finish(judging, facts, options, seed, meta, phases, clock, 0, redactor)
-        return _close_har(har, report, target, options, ledger, None)
+        return _close_har(har, report, target, options, judging, None)
 
     recorder = Recorder()
     policy = ClientPolicy(
@@ -259,7 +258,7 @@ def _run(
             report = _finish(
                 judging, facts, options, seed, meta, phases, clock, recorder.count, redactor
             )
-            return _close_har(har, report, target, options, ledger, client)
+            return _close_har(har, report, target, options, judging, client)
         for step in plan.steps:
             if client.down is not None:
                 break
@@ -305,7 +304,7 @@ def _run(
     judging.close(facts, session.seen)  # the HAR attaches a dead provider's finding on close
     meta.update(session.notes)
     report = _finish(judging, facts, options, seed, meta, phases, clock, recorder.count, redactor)
-    return _close_har(har, report, target, options, ledger, client)
+    return _close_har(har, report, target, options, judging, client)
 
 
 def _facts(target: Target, options: RunOptions, verdicting: Verdicting) -> RunFacts:
@@ -325,12 +324,12 @@ def _close_har(
     report: RunReport,
     target: Target,
     options: RunOptions,
-    ledger: Ledger,
+    judging: Judging,
     client: ProviderClient | None,
 ) -> RunReport:
     """Every way out of a run ends the HAR with the run's inputs and final verdict."""
     if har is not None:
-        har.close(run_inputs(target, options, report, ledger, client), report.findings)
+        har.close(run_inputs(target, options, report, judging.ledger, client), report.findings)
     return report
 
 
