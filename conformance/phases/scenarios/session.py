@@ -4,7 +4,7 @@ Scenarios are deterministic conversations with the provider: they send through t
 client (so its policy and recording apply), tag each exchange with the step whose judge will
 read it, and hand each step's evidence on (`conclude`, heard by judging: conformance.judging,
 which calls `conformance.checks.flows.judge_step`). They never judge: what a scenario could
-not gather for a rule it says with `not_gathered`, and judging makes that rule SKIPPED.
+not gather for a rule it says with `cannot_gather`, and judging makes that rule SKIPPED.
 """
 
 from __future__ import annotations
