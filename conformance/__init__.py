@@ -20,6 +20,7 @@ __all__ = ["__version__", "load_report", "run"]
 
 if TYPE_CHECKING:
     from conformance.events import Event
+    from conformance.judging import Verdicting
     from conformance.report.canonical import RunReport
 
 
@@ -27,6 +28,7 @@ def run(
     profile: str | Path | None = None,
     *,
     progress: Callable[[Event], None] | None = None,
+    verdicting: Verdicting | None = None,
     **options: Any,
 ) -> RunReport:
     """Run a certification; `options` are the fields of `conformance.runner.RunOptions`, the
@@ -34,13 +36,14 @@ def run(
 
     `profile=None` certifies the bundled reference provider. `progress(event)` receives the
     run's typed events (`conformance.events`: StepStarted, Request, Finding, ...; each has a
-    one-line `.message`). Raises `ConformanceError` only when the run cannot start. The CLI
-    and the pytest plugin both come through here.
+    one-line `.message`); `verdicting` (conformance.judging.Verdicting) holds the verdict to
+    --require-complete and a --baseline. Raises `ConformanceError` only when the run cannot
+    start. The CLI and the pytest plugin both come through here.
     """
     from conformance.runner import RunOptions
     from conformance.runner import run as _run
 
-    return _run(RunOptions(profile=profile, **options), progress)
+    return _run(RunOptions(profile=profile, **options), progress, verdicting)
 
 
 def load_report(path: str | Path) -> RunReport:

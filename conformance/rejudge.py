@@ -1,15 +1,15 @@
 """`messaging-conformance rejudge FILE.har`: judge a recorded run again, offline.
 
-The recorded exchanges go through the same pure judges a live run uses, with the current
-rule catalogue: every exchange through the single-exchange checks (with the clock set to
-when its answer came, so "retry_by not in the past" means what it meant then), then the
-exchanges of each step, in recorded order, through `judge_step`; the manifest recorded in
-the HAR is linted again, and what the exchanges alone cannot tell (the plan's skip reasons,
-whether the provider went down) comes from `log._conformance`. The step groups are the
-ones the run handed its judges (`log._conformance.conclusions`): grouping by
-`context["step"]` alone, the fallback for a HAR without them, would also count a 429 the
-client retried as a page of a walk. Re-sent requests
-(resend.py) decide `reproduced` again. Nothing is sent: this module has no client.
+The recorded exchanges go through the same judging a live run uses (conformance.judging),
+with the current rule catalogue: every exchange through the single-exchange checks (with
+the clock set to when its answer came, so "retry_by not in the past" means what it meant
+then), then the exchanges of each step, in recorded order, through `judge_step`; the
+manifest recorded in the HAR is linted again, and what the exchanges alone cannot tell (what
+scenarios could not gather, whether the provider went down) comes from `log._conformance`.
+The step groups are the ones the run handed its judges (`log._conformance.conclusions`):
+grouping by `context["step"]` alone, the fallback for a HAR without them, would also count
+a 429 the client retried as a page of a walk. Re-sent requests (resend.py) decide
+`reproduced` again. Nothing is sent: this module has no client.
 """
 
 from __future__ import annotations
@@ -22,22 +22,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from conformance.checks import EXCHANGE_CHECKS, judge
+from conformance.checks import EXCHANGE_CHECKS
 from conformance.checks.context import CheckContext
-from conformance.checks.flows import JUDGES, judge_step
-from conformance.checks.status import Liveness
+from conformance.checks.flows import JUDGES
 from conformance.errors import ConformanceError
-from conformance.inputs.manifest import capability_result, lint, parse_manifest
+from conformance.inputs.manifest import parse_manifest
 from conformance.inputs.spec import load_spec
-from conformance.ledger import INTERRUPTED, Ledger, verdict
+from conformance.judging import Judging, RunFacts, Verdicting
+from conformance.ledger import INTERRUPTED
 from conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
 from conformance.phases import resend
 from conformance.phases.scenarios.session import Seen
-from conformance.plan import MANIFEST_RULES
 from conformance.report.canonical import RunReport
 from conformance.report.provenance import versions
-
-CAPABILITY = "manifest.capability-endpoints"
 
 
 def load_har(path: str | Path) -> dict[str, Any]:
@@ -129,10 +126,12 @@ def rejudge(
     only: list[str] | None = None,
     spec: str | Path | None = None,
     strict: bool | None = None,
+    verdicting: Verdicting | None = None,
 ) -> RunReport:
     """Judge the run recorded in `path` again; sends no request."""
-    from conformance.runner import CAPABILITY, selected_rules
+    from conformance.runner import selected_rules
 
+    verdicting = verdicting or Verdicting()
     log = load_har(path)
     inputs = log["_conformance"]
     strict = bool(inputs.get("strict")) if strict is None else strict
@@ -154,15 +153,14 @@ def rejudge(
     source = meta.get("manifest", {}).get("source", "<recorded manifest>")
     manifest = parse_manifest(json.dumps(inputs.get("manifest_document")).encode(), source)
 
-    ledger = Ledger(selected=selected)
-    ledger.record(lint(manifest), MANIFEST_RULES - {CAPABILITY})
     ctx = CheckContext(
         spec=loaded_spec,
         timeout=float(options.get("timeout", 10.0)),
         body_cap=int(options.get("body_cap", 10 * 1024 * 1024)),
     )
-    rules = [rule for rule in EXCHANGE_CHECKS if rule in selected]
-    liveness, seen = Liveness(), Seen()
+    judging = Judging(selected, ctx)
+    judging.manifest(manifest)
+    seen = Seen()
     conclusions = inputs.get("conclusions")
     needed = {i for _, indexes in conclusions or [] for i in indexes}
     kept: dict[int, Exchange] = {}
@@ -178,16 +176,15 @@ def rejudge(
             continue
         seen.observe(exchange)
         if _capped(entry):
-            found, checked = _recorded_findings(entry, exchange), set()
+            judging.exchange(exchange, recorded=_recorded_findings(entry, exchange))
         else:
             moment = _received(entry)
             at = ctx if moment is None else replace(ctx, now=lambda moment=moment: moment)
-            found, checked = judge(exchange, at, rules)
-        ledger.record(found + liveness.observe(exchange), checked)
+            judging.exchange(exchange, at)
         step = exchange.context.get("step")
         if isinstance(step, str):
             steps.setdefault(step, []).append(exchange)
-    ledger.record(liveness.finish(), [])
+    judging.exchanges_done()
     groups = (
         [(step, [kept[i] for i in indexes if i in kept]) for step, indexes in conclusions]
         if conclusions is not None
@@ -197,26 +194,28 @@ def rejudge(
         if step not in JUDGES:
             notes.append(f"step {step!r} has no judge in this version: its rules not re-judged")
             continue
-        ledger.apply(judge_step(step, evidence))
-    for rule, reason in (inputs.get("skips") or {}).items():
-        ledger.skip(rule, reason)
-    ledger.fallback_reason = inputs.get("fallback_reason") or ledger.fallback_reason
-    ledger.notes.extend(meta.get("notes", []))
-    resend.mark(ledger.findings, resend.candidates(ledger.findings), resent, ctx)
-    if not inputs.get("provider_down") and count and "robustness.provider-alive" in selected:
-        ledger.record([], ["robustness.provider-alive"])
+        judging.conclude(step, evidence)
     profile = meta.get("profile") or {}
-    result = capability_result(
-        manifest,
+    facts = RunFacts(
+        manifest=manifest,
         template_support=bool(profile.get("template_support")),
-        avatar_flags=bool(seen.avatar_participants) if count else None,
-        link_expires=bool(seen.expiring_messages) if count else None,
+        fuzzed=bool(options.get("fuzz", True)),
+        provider_down=bool(inputs.get("provider_down")),
+        exchanges=count,
+        fallback_reason=inputs.get("fallback_reason"),
+        not_gathered=inputs.get("skips") or {},
+        notes=tuple(meta.get("notes", [])),
+        strict=strict,
+        interrupted=inputs.get("verdict") == INTERRUPTED,
+        error=inputs.get("error"),
+        require_complete=verdicting.require_complete,
+        baseline=verdicting.baseline,
     )
-    ledger.apply({CAPABILITY: result})
-
-    results = ledger.results(strict=strict)
+    findings = judging.ledger.findings
+    resend.mark(findings, resend.candidates(findings), resent, ctx)
+    judging.close(facts, seen)
     meta.update(
-        notes=list(ledger.notes),
+        notes=list(judging.ledger.notes),
         rejudged={
             "har": str(path),
             "entries": count,
@@ -230,21 +229,7 @@ def rejudge(
         **meta.get("options", {}),
         "only": only or meta.get("options", {}).get("only"),
     }
-    error = inputs.get("error")
-    report = RunReport(
-        verdict(results, strict=strict),
-        int(inputs.get("seed", 0)),
-        results,
-        list(ledger.findings),
-        strict=strict,
-        meta=meta,
-        error=error,
-    )
-    if error is not None:
-        report.verdict = "error"
-    elif inputs.get("verdict") == INTERRUPTED:
-        report.verdict = INTERRUPTED
-    return report
+    return judging.report(facts, seed=int(inputs.get("seed", 0)), meta=meta)
 
 
 def _existing(path: Any) -> str | None:

@@ -1,7 +1,7 @@
 """One run: build the target, walk the phases, judge every exchange, compute the verdict.
 
 Data flows one way: profile + manifest + spec -> target -> plan -> steps -> exchanges ->
-checks -> ledger -> report. Every face (CLI, API) calls `run`; nothing else orchestrates a run.
+checks -> judging -> report. Every face (CLI, API) calls `run`; nothing else orchestrates a run.
 """
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ import random
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from conformance import events
-from conformance.checks import EXCHANGE_CHECKS, judge
 from conformance.checks.context import CheckContext
 from conformance.checks.evidence import error_code
-from conformance.checks.status import Liveness
 from conformance.errors import ConformanceError
 from conformance.events import Progress
 from conformance.http.auth import redactor_for
@@ -29,10 +27,10 @@ from conformance.http.client import ProviderClient
 from conformance.http.fetch import load_manifest
 from conformance.http.policy import ClientPolicy
 from conformance.http.recorder import Recorder
-from conformance.inputs.manifest import Manifest, capability_result, lint
+from conformance.inputs.manifest import Manifest, lint
 from conformance.inputs.profile import Profile, load_profile
 from conformance.inputs.spec import Spec, bind, load_spec
-from conformance.ledger import INTERRUPTED, Ledger, verdict
+from conformance.judging import Judging, RunFacts, Verdicting
 from conformance.model import Exchange
 from conformance.options import (
     BODY_CAP,
@@ -45,14 +43,7 @@ from conformance.options import (
 )
 from conformance.phases import resend
 from conformance.phases.scenarios.session import Session
-from conformance.plan import (
-    CAPABILITY,
-    EXCHANGE_RULES,
-    MANIFEST_RULES,
-    Plan,
-    make_plan,
-    write_lines,
-)
+from conformance.plan import Plan, make_plan, write_lines
 from conformance.redact import Redactor
 from conformance.report.canonical import RunReport, describe_target
 from conformance.report.har import HarWriter, run_inputs
@@ -125,16 +116,21 @@ def embedded_reference() -> Iterator[Path]:
         yield server.write_profile(Path(folder) / "profile.yaml")
 
 
-def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
+def run(
+    options: RunOptions, progress: Progress | None = None, verdicting: Verdicting | None = None
+) -> RunReport:
     """Certify the provider the options name (or the bundled reference); never raises for
-    provider behaviour, only `ConformanceError` for input that stops the run from starting."""
+    provider behaviour, only `ConformanceError` for input that stops the run from starting.
+    `verdicting` adds what the verdict is held to beyond the options (--require-complete,
+    --baseline)."""
     emit = progress or events.ignore
     selected = selected_rules(options.only)
     if options.profile is None:
         with embedded_reference() as profile_path:
             emit(events.Setup("no --profile: certifying the bundled reference provider"))
-            return _run(build_target(profile_path, options), options, selected, emit)
-    return _run(build_target(options.profile, options), options, selected, emit)
+            target = build_target(profile_path, options)
+            return _run(target, options, selected, emit, verdicting)
+    return _run(build_target(options.profile, options), options, selected, emit, verdicting)
 
 
 def selected_rules(only: list[str] | None) -> frozenset[str]:
@@ -196,16 +192,23 @@ def preflight_problem(exchange: Exchange | None, channel: str) -> str | None:
 
 
 def _run(
-    target: Target, options: RunOptions, selected: frozenset[str], emit: Progress
+    target: Target,
+    options: RunOptions,
+    selected: frozenset[str],
+    emit: Progress,
+    verdicting: Verdicting | None = None,
 ) -> RunReport:
+    verdicting = verdicting or Verdicting()
     redactor = redactor_for(target.profile.credentials)
     emit = redactor.progress(emit)  # the last guard: no secret reaches a progress line
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**32)
-    ledger = Ledger(selected=selected)
+    profile, manifest = target.profile, target.manifest
+    ctx = CheckContext(spec=target.spec, timeout=options.timeout, body_cap=options.body_cap)
+    judging = Judging(selected, ctx)
+    ledger = judging.ledger
     ledger.listeners.append(lambda finding: emit(events.Finding(finding.rule)))
     started = datetime.now(UTC)
     clock = time.monotonic()
-    profile, manifest = target.profile, target.manifest
     plan = plan_for(target, options, selected, emit)
     meta = dict(target.meta)
     meta["started_at"] = started.isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -222,21 +225,18 @@ def _run(
     for warning in meta["warnings"]:
         emit(events.RunWarning(warning))
 
-    findings = lint(manifest)
-    ledger.record(findings, MANIFEST_RULES - {CAPABILITY})
+    findings = judging.manifest(manifest)
     emit(events.ManifestBound(len(manifest.endpoints), len(findings)))
     for line in write_lines(plan, manifest):
         emit(events.PlanLine(line.strip()))
     har = HarWriter(options.har, redactor) if options.har else None
+    facts = _facts(target, options, verdicting)
     if not plan.sends_requests:
-        _judge_capability(target, None, ledger)
-        report = _finish(ledger, options, seed, meta, phases, clock, 0, redactor)
-        return _close_har(har, report, target, options, ledger, None)
+        judging.capability(facts, None)
+        report = _finish(judging, facts, options, seed, meta, phases, clock, 0, redactor)
+        return _close_har(har, report, target, options, judging, None)
 
-    ctx = CheckContext(spec=target.spec, timeout=options.timeout, body_cap=options.body_cap)
-    rules = [rule for rule in EXCHANGE_CHECKS if rule in selected]
     recorder = Recorder()
-    liveness = Liveness()
     policy = ClientPolicy(
         timeout=options.timeout,
         body_cap=options.body_cap,
@@ -250,16 +250,11 @@ def _run(
     )
     client = ProviderClient(manifest, profile.credentials, policy, recorder)
     client.on_wait = lambda seconds, why: emit(events.Wait(seconds, why))
-    session = Session(client, profile, ledger, random.Random(seed), workers=options.workers)
+    session = Session(client, profile, random.Random(seed), workers=options.workers)
 
     def judge_exchange(exchange: Exchange) -> None:
-        if exchange.context.get("resend"):
-            return  # a re-sent request is judged against its finding (resend.py), not here
-        seconds: dict[str, float] = {}
-        found, checked = judge(exchange, ctx, rules, seconds)
-        found += liveness.observe(exchange)
-        ledger.record(found, checked, seconds)
-        if har is not None:
+        found = judging.exchange(exchange)
+        if har is not None and not exchange.context.get("resend"):
             har.note(exchange, found)
 
     recorder.listeners += [
@@ -270,14 +265,16 @@ def _run(
     if har is not None:
         recorder.listeners.append(har.add)
         recorder.conclusion_listeners.append(har.conclude)
+    recorder.conclusion_listeners.append(judging.conclude)
     error = interrupted = None
     try:
         problem = preflight_problem(session.call("getConversations", "reads"), profile.channel)
         if problem is not None:
+            facts = replace(facts, error=problem)
             report = _finish(
-                ledger, options, seed, meta, phases, clock, recorder.count, redactor, problem
+                judging, facts, options, seed, meta, phases, clock, recorder.count, redactor
             )
-            return _close_har(har, report, target, options, ledger, client)
+            return _close_har(har, report, target, options, judging, client)
         for step in plan.steps:
             if client.down is not None:
                 break
@@ -309,27 +306,37 @@ def _run(
         meta["steps_not_run"] = [s.name for s in plan.steps if s.name not in phases]
     finally:
         client.close()
-    ledger.fallback_reason = _unexercised_reason(client)
-    dead = liveness.finish()  # after every worker's last exchange: the first to break
-    ledger.record(dead, [])  # the HAR attaches it to its entry when it closes
-    if not options.fuzz:
-        # judged on every exchange, but no scenario request of this run applied to it
-        for rule in EXCHANGE_RULES & selected:
-            ledger.skip(
-                rule, f"{ledger.fallback_reason}; generated requests were not sent (--no-fuzz)"
-            )
-    if client.down is None and recorder.count and "robustness.provider-alive" in selected:
-        ledger.record([], ["robustness.provider-alive"])
-    _judge_capability(target, session, ledger)
-    meta.update(session.notes)
+    judging.exchanges_done()  # after every worker's last exchange: the first to break
     if suite_errors:
         error = "suite error (a bug in messaging-conformance; please report it): " + "; ".join(
             suite_errors
         )
-    report = _finish(ledger, options, seed, meta, phases, clock, recorder.count, redactor, error)
-    if "interrupted_during" in meta:
-        report.verdict = INTERRUPTED
-    return _close_har(har, report, target, options, ledger, client)
+    facts = replace(
+        facts,
+        provider_down=client.down is not None,
+        exchanges=recorder.count,
+        fallback_reason=_unexercised_reason(client),
+        not_gathered=dict(session.not_gathered),
+        notes=tuple(session.adapted),
+        interrupted="interrupted_during" in meta,
+        error=error,
+    )
+    judging.close(facts, session.seen)  # the HAR attaches a dead provider's finding on close
+    meta.update(session.notes)
+    report = _finish(judging, facts, options, seed, meta, phases, clock, recorder.count, redactor)
+    return _close_har(har, report, target, options, judging, client)
+
+
+def _facts(target: Target, options: RunOptions, verdicting: Verdicting) -> RunFacts:
+    """The facts judging needs that are known before the first request."""
+    return RunFacts(
+        manifest=target.manifest,
+        template_support=target.profile.template_support,
+        fuzzed=options.fuzz,
+        strict=options.strict,
+        require_complete=verdicting.require_complete,
+        baseline=verdicting.baseline,
+    )
 
 
 def _close_har(
@@ -337,12 +344,12 @@ def _close_har(
     report: RunReport,
     target: Target,
     options: RunOptions,
-    ledger: Ledger,
+    judging: Judging,
     client: ProviderClient | None,
 ) -> RunReport:
     """Every way out of a run ends the HAR with the run's inputs and final verdict."""
     if har is not None:
-        har.close(run_inputs(target, options, report, ledger, client), report.findings)
+        har.close(run_inputs(target, options, report, judging.ledger, client), report.findings)
     return report
 
 
@@ -366,18 +373,6 @@ def _unexercised_reason(client: ProviderClient) -> str:
     return "not exercised: " + "; ".join(reasons) if reasons else "not exercised by this run"
 
 
-def _judge_capability(target: Target, session: Session | None, ledger: Ledger) -> None:
-    """manifest.capability-endpoints: the profile's template_support, and the data seen."""
-    seen = session.seen if session is not None else None
-    result = capability_result(
-        target.manifest,
-        template_support=target.profile.template_support,
-        avatar_flags=None if seen is None else bool(seen.avatar_participants),
-        link_expires=None if seen is None else bool(seen.expiring_messages),
-    )
-    ledger.apply({CAPABILITY: result})
-
-
 def _fuzz(
     target: Target,
     options: RunOptions,
@@ -389,7 +384,7 @@ def _fuzz(
 
     examples, why = fuzz_budget(options.max_examples, session.client.pace)
     if why:
-        session.ledger.notes.append(why)
+        session.adapted.append(why)
     fuzz_options = FuzzOptions(
         max_examples=examples, seed=session.rng.randrange(2**31), posts=posts
     )
@@ -428,7 +423,8 @@ def request_event(exchange: Exchange) -> events.Request:
 
 
 def _finish(
-    ledger: Ledger,
+    judging: Judging,
+    facts: RunFacts,
     options: RunOptions,
     seed: int,
     meta: dict[str, Any],
@@ -436,9 +432,8 @@ def _finish(
     clock: float,
     requests: int,
     redactor: Redactor,
-    error: str | None = None,
 ) -> RunReport:
-    results = ledger.results(strict=options.strict)
+    ledger = judging.ledger
     meta = {
         **meta,
         "duration_s": round(time.monotonic() - clock, 3),
@@ -451,16 +446,4 @@ def _finish(
         "rule_seconds": {rule: round(spent, 6) for rule, spent in sorted(ledger.seconds.items())},
         "options": record(options, "report"),
     }
-    report = RunReport(
-        verdict(results, strict=options.strict),
-        seed,
-        results,
-        list(ledger.findings),
-        strict=options.strict,
-        meta=meta,
-        error=error,
-    )
-    report.redactor = redactor
-    if error is not None:
-        report.verdict = "error"
-    return report
+    return judging.report(facts, seed=seed, meta=meta, redactor=redactor)

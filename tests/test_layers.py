@@ -193,3 +193,40 @@ def test_the_checks_catch_what_they_claim_to() -> None:
     assert "conformance.checks" in _imports("conformance.runner")
     assert "conformance.checks.errors" in _reached("conformance.runner")
     assert _face_names("conformance.faces.cli") == ["conformance"]  # the face calls conformance.run
+
+
+def _names_taken(module: str) -> set[str]:
+    """Every `from X import name` of `module` as `X.name` (also inside functions)."""
+    taken = set()
+    for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            taken |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return taken
+
+
+# What turns evidence into rule results and a verdict: only conformance.judging uses it.
+JUDGING_TOOLS = {
+    "conformance.checks.judge",
+    "conformance.checks.flows.judge_step",
+    "conformance.checks.status.Liveness",
+    "conformance.inputs.manifest.capability_result",
+    "conformance.ledger.verdict",
+    "conformance.ledger.Ledger",
+}
+
+
+def test_a_run_and_its_rejudge_judge_through_the_one_judging_path() -> None:
+    for module in ("conformance.runner", "conformance.rejudge"):
+        assert "conformance.judging" in _imports(module)
+        assert _names_taken(module) & JUDGING_TOOLS == set(), module
+    assert JUDGING_TOOLS - {"conformance.ledger.Ledger"} <= _names_taken("conformance.judging")
+
+
+def test_scenarios_gather_evidence_and_never_judge() -> None:
+    """No scenario holds the ledger or calls a judge: what a rule expects is the check's,
+    and what a scenario could not gather it says as a fact (Session.cannot_gather)."""
+    scenarios = [m for m in MODULES if m.startswith("conformance.phases.scenarios.")]
+    assert "conformance.phases.scenarios.access" in scenarios
+    for module in scenarios:
+        assert not _imports(module) & {"conformance.ledger", "conformance.judging"}, module
+        assert not _names_taken(module) & JUDGING_TOOLS, module

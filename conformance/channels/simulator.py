@@ -24,7 +24,8 @@ from conformance.events import Callback, ChannelsCall, Progress, ignore
 from conformance.http.client import ProviderClient
 from conformance.http.policy import ClientPolicy
 from conformance.http.recorder import Recorder
-from conformance.ledger import Ledger, verdict
+from conformance.judging import Verdicting, run_verdict
+from conformance.ledger import Ledger
 from conformance.model import Exchange
 from conformance.options import TIMEOUT
 from conformance.report.canonical import RunReport
@@ -154,20 +155,31 @@ class Simulator:
         with self.desk.lock:
             return bool(self.desk.memory.pipedrive_ids)
 
-    def finish(self, *, strict: bool = False, settle: float = 30.0) -> RunReport:
-        """Settle the callbacks, make the whole-session judgements, and report."""
+    def finish(
+        self,
+        *,
+        strict: bool = False,
+        settle: float = 30.0,
+        error: str | None = None,
+        verdicting: Verdicting | None = None,
+    ) -> RunReport:
+        """Settle the callbacks, make the whole-session judgements, and report (`error`: why
+        the run stopped before it could be judged whole)."""
         self.settle(settle)
         self.desk.final_judgements()
         results = self.ledger.results(strict=strict)
-        report = RunReport(
-            verdict(results, strict=strict),
+        verdicting = verdicting or Verdicting()
+        return RunReport(
+            run_verdict(results, strict=strict, error=error),
             0,
             results,
             list(self.ledger.findings),
             strict=strict,
             meta=self.meta(),
+            error=error,
+            baseline=verdicting.baseline,
+            require_complete=verdicting.require_complete,
         )
-        return report
 
     def meta(self) -> dict[str, Any]:
         memory = self.desk.memory

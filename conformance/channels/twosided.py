@@ -23,6 +23,7 @@ import yaml
 from conformance.channels.simulator import Simulator, SimulatorOptions
 from conformance.errors import ConformanceError
 from conformance.events import Progress, Setup, ignore
+from conformance.judging import Verdicting, run_verdict
 from conformance.ledger import (
     FAILED,
     NOT_APPLICABLE,
@@ -31,7 +32,6 @@ from conformance.ledger import (
     WARNING,
     RuleResult,
     rule_result,
-    verdict,
 )
 from conformance.options import TWO_SIDED_WAIT
 from conformance.report.canonical import RunReport
@@ -49,14 +49,16 @@ def run_two_sided(
     progress: Progress | None = None,
     wait: float = TWO_SIDED_WAIT,
     announce: Callable[[str], None] = lambda line: None,
+    verdicting: Verdicting | None = None,
     **options: Any,
 ) -> RunReport:
     """Certify both directions; the options are those of `conformance.run`."""
     run_options = RunOptions(profile=profile, **options)
     emit = progress or ignore
+    verdicting = verdicting or Verdicting()
     if profile is None:
-        return _reference_both_ways(run_options, emit)
-    return _vendor_both_ways(run_options, emit, wait, announce)
+        return _reference_both_ways(run_options, emit, verdicting)
+    return _vendor_both_ways(run_options, emit, wait, announce, verdicting)
 
 
 def _simulator_options(options: RunOptions, port: int = 0) -> SimulatorOptions:
@@ -65,7 +67,7 @@ def _simulator_options(options: RunOptions, port: int = 0) -> SimulatorOptions:
     )
 
 
-def _reference_both_ways(options: RunOptions, emit: Progress) -> RunReport:
+def _reference_both_ways(options: RunOptions, emit: Progress, verdicting: Verdicting) -> RunReport:
     from conformance.reference import ReferenceServer
     from conformance.reference.vendor import ReferenceVendor
 
@@ -91,11 +93,15 @@ def _reference_both_ways(options: RunOptions, emit: Progress) -> RunReport:
                 vendor.stop()
             channels = simulator.finish(strict=options.strict)
         manifest = run_manifest_side(replace(options, profile=path), emit)
-    return merge(manifest, channels, strict=options.strict)
+    return merge(manifest, channels, strict=options.strict, verdicting=verdicting)
 
 
 def _vendor_both_ways(
-    options: RunOptions, emit: Progress, wait: float, announce: Callable[[str], None]
+    options: RunOptions,
+    emit: Progress,
+    wait: float,
+    announce: Callable[[str], None],
+    verdicting: Verdicting,
 ) -> RunReport:
     assert options.profile is not None
     target = build_target(options.profile, options)
@@ -118,18 +124,17 @@ def _vendor_both_ways(
         while not simulator.registered():
             if time.monotonic() > deadline:
                 # the run started (the simulator listened): its report says why it stopped
-                report = simulator.finish(strict=options.strict)
-                report.error = (
-                    f"no channel was registered (POST {simulator.base_url}/channels) "
-                    f"within {wait:g} s (--wait)"
+                return simulator.finish(
+                    strict=options.strict,
+                    error=f"no channel was registered (POST {simulator.base_url}/channels) "
+                    f"within {wait:g} s (--wait)",
+                    verdicting=verdicting,
                 )
-                report.verdict = "error"
-                return report
             time.sleep(0.2)
         manifest = run_manifest_side(options, emit)
         settle(simulator, STATUS_GRACE)
         channels = simulator.finish(strict=options.strict)
-    return merge(manifest, channels, strict=options.strict)
+    return merge(manifest, channels, strict=options.strict, verdicting=verdicting)
 
 
 def settle(simulator: Simulator, grace: float) -> None:
@@ -155,7 +160,13 @@ def merge_result(a: RuleResult, b: RuleResult) -> RuleResult:
     return a if a.status == NOT_APPLICABLE else b
 
 
-def merge(manifest: RunReport, channels: RunReport, *, strict: bool = False) -> RunReport:
+def merge(
+    manifest: RunReport,
+    channels: RunReport,
+    *,
+    strict: bool = False,
+    verdicting: Verdicting | None = None,
+) -> RunReport:
     """The manifest-side run's report, with the Channels API side's results folded in."""
     by_rule = {r.rule.id: r for r in channels.results}
     results = [merge_result(r, by_rule[r.rule.id]) for r in manifest.results]
@@ -170,15 +181,15 @@ def merge(manifest: RunReport, channels: RunReport, *, strict: bool = False) -> 
         + list(side.get("suite_errors", [])),
         "channels": side.get("channels", {}),
     }
-    report = RunReport(
-        verdict(results, strict=strict),
+    verdicting = verdicting or Verdicting()
+    return RunReport(
+        run_verdict(results, strict=strict, error=manifest.error),
         manifest.seed,
         results,
         list(manifest.findings) + list(channels.findings),
         strict=strict,
         meta=meta,
         error=manifest.error,
+        baseline=verdicting.baseline,
+        require_complete=verdicting.require_complete,
     )
-    if manifest.error is not None:
-        report.verdict = "error"
-    return report

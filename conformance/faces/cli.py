@@ -156,13 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.faces.console import progress_for
-    from conformance.report.baseline import load_report
     from conformance.report.canonical import ensure_writable
 
     ensure_writable(args.report_dir)
     if args.har:
         ensure_writable(Path(args.har).resolve().parent)
-    baseline = load_report(args.baseline) if args.baseline else None
+    verdicting = _verdicting(args)
     progress = progress_for(quiet=args.quiet, verbose=args.verbose)
     certify = conformance.run
     if args.two_sided:
@@ -174,11 +173,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     # only the options given are passed: RunOptions holds the defaults (the option table's)
     keywords = run_keywords_of(args, "run")
     profile = keywords.pop("profile", None)
+    if verdicting.require_complete or verdicting.baseline is not None:
+        keywords["verdicting"] = verdicting  # judged with the run, not applied to its report
     try:
         report = certify(profile, progress=progress, **keywords)
     finally:
         progress.close()
-    return _publish(report, args, baseline)
+    return _publish(report, args)
+
+
+def _verdicting(args: argparse.Namespace) -> Any:
+    """--require-complete and --baseline, as the inputs to judging they are."""
+    from conformance.judging import Verdicting
+    from conformance.report.baseline import load_report
+    from conformance.report.canonical import Baseline
+
+    baseline = Baseline(args.baseline, load_report(args.baseline)) if args.baseline else None
+    return Verdicting(require_complete=bool(args.require_complete), baseline=baseline)
 
 
 def baseline_lines(data: dict[str, Any], shown: int = 10) -> list[str]:
@@ -195,23 +206,21 @@ def baseline_lines(data: dict[str, Any], shown: int = 10) -> list[str]:
     return lines
 
 
-def _publish(report: Any, args: argparse.Namespace, baseline: dict[str, Any] | None) -> int:
-    """Write the report files, print the summary and decide the exit code (run, rejudge)."""
+def _publish(report: Any, args: argparse.Namespace) -> int:
+    """Write the report files, print the summary; the exit code is the report's (run, rejudge)."""
     from conformance.faces.console import summary, use_colour
-    from conformance.report.canonical import apply_baseline, exit_code_of, incomplete_must_rules
+    from conformance.report.canonical import exit_code_of, incomplete_must_rules
     from conformance.report.render import write_all
 
-    data = report.to_dict()
-    if baseline is not None:
-        data = apply_baseline(data, baseline, args.baseline)
+    data = report.to_dict()  # with --baseline's comparison, made when the report was
     paths = write_all(data, args.report_dir, report.redactor)
     if report.verdict == "error" and report.error:
         # The run could not start or judge: one line saying why, and where the report is.
         print(f"messaging-conformance: error: {data['error']}", file=sys.stderr)
         print(f"report: {paths['json']}")
-        return exit_code_of(data)
+        return report.exit_code
     print(summary(data, paths, colour=use_colour()))
-    if baseline is not None:
+    if "baseline" in data:
         result = data["baseline"]
         parts = [
             f"{len(result['new'])} new",
@@ -228,29 +237,27 @@ def _publish(report: Any, args: argparse.Namespace, baseline: dict[str, Any] | N
         print(f"baseline {args.baseline}: {', '.join(parts)}{regression}")
         for line in baseline_lines(data):
             print(line)
-    code = exit_code_of(data)
-    missing = incomplete_must_rules(data)
-    if args.require_complete and missing and code == 0:
+    code = report.exit_code
+    if code != exit_code_of(data):  # what --require-complete decided
+        missing = incomplete_must_rules(data)
         print(
             f"incomplete: {len(missing)} MUST rule(s) skipped ({', '.join(missing[:5])}"
             + (", ..." if len(missing) > 5 else "")
             + ") - exit 1 under --require-complete"
         )
-        code = 1
     return code
 
 
 def cmd_rejudge(args: argparse.Namespace) -> int:
     from conformance.rejudge import rejudge
-    from conformance.report.baseline import load_report
     from conformance.report.canonical import ensure_writable
 
     ensure_writable(args.report_dir)
-    baseline = load_report(args.baseline) if args.baseline else None
+    verdicting = _verdicting(args)
     keywords = run_keywords_of(args, "rejudge")
     keywords.setdefault("strict", False)  # as flagged; only the API's None reads the recorded
-    report = rejudge(args.har, **keywords)
-    return _publish(report, args, baseline)
+    report = rejudge(args.har, verdicting=verdicting, **keywords)
+    return _publish(report, args)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

@@ -213,21 +213,33 @@ def _certify(config: pytest.Config, rule_ids: Iterable[str]) -> dict[str, Any]:
     kwargs = run_kwargs(config)
     profile = kwargs.pop("profile", None)
     kwargs["only"] = _only(kwargs.get("only"), set(rule_ids))
+    verdicting = _verdicting(config)
+    if verdicting.require_complete or verdicting.baseline is not None:
+        kwargs["verdicting"] = verdicting  # judged with the run, not applied to its report
     with _usage_errors():
         report = conformance.run(profile, progress=_progress(config), **kwargs)
-    data = report.to_dict()
+    data = report.to_dict()  # with the baseline's comparison, when there is one
     folder = config.getoption("--conformance-report-dir")
     if folder:
-        from conformance.report.canonical import apply_baseline
         from conformance.report.render import write_all
 
-        baseline = config.stash.get(_baseline, None)
-        source = config.getoption("--conformance-baseline")
-        document = apply_baseline(data, baseline, source) if baseline else data
-        write_all(document, folder, report.redactor)
+        write_all(data, folder, report.redactor)
     if data.get("error"):
         raise pytest.UsageError(f"{PREFIX}: {data['error']}")
     return data
+
+
+def _verdicting(config: pytest.Config) -> Any:
+    """--conformance-require-complete and --conformance-baseline, as inputs to judging."""
+    from conformance.judging import Verdicting
+    from conformance.report.canonical import Baseline
+
+    document = config.stash.get(_baseline, None)
+    source = config.getoption("--conformance-baseline")
+    return Verdicting(
+        require_complete=bool(config.getoption("--conformance-require-complete")),
+        baseline=None if document is None else Baseline(source, document),
+    )
 
 
 def _only(patterns: list[str] | None, rule_ids: set[str]) -> list[str] | None:

@@ -28,13 +28,23 @@ BODY_EXCERPT = 2000
 FINDINGS_PER_RULE = EXCHANGES_PER_RULE  # the report lists the findings that kept their exchange
 
 
-@dataclass
+@dataclass(frozen=True)
+class Baseline:
+    """A saved report a run is compared with (`--baseline`): its findings already known."""
+
+    source: str  # where it was read from, as the user named it
+    document: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class RunReport:
     """Everything a face needs about a finished (or aborted) run, or a saved one.
 
-    A report read back from report.json (`from_dict`) keeps that document: `to_dict()` returns
-    it unchanged, since the exchanges behind its findings are only excerpts there and could
-    not be re-rendered identically.
+    Built once, by judging (conformance.judging), and never changed: its verdict, document
+    and exit code follow from what it was built with, `baseline` and `require_complete`
+    included. A report read back from report.json (`from_dict`) keeps that document:
+    `to_dict()` returns it unchanged, since the exchanges behind its findings are only
+    excerpts there and could not be re-rendered identically.
     """
 
     verdict: str
@@ -44,9 +54,13 @@ class RunReport:
     strict: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
-    # The run's credential scrubber (set by the runner); never part of the document.
+    # The run's credential scrubber; never part of the document.
     redactor: Redactor | None = field(default=None, repr=False, compare=False)
     document: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    # --baseline: the document marks the findings it knew, the exit code follows regressions.
+    baseline: Baseline | None = field(default=None, repr=False, compare=False)
+    # --require-complete: a MUST rule SKIPPED (not by --only) makes the exit code 1.
+    require_complete: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunReport:
@@ -84,7 +98,9 @@ class RunReport:
     def exit_code(self) -> int:
         if self.document is not None:
             return exit_code_of(self.document)  # follows a baseline's regressions if it has one
-        return exit_code_of({"verdict": self.verdict, "error": self.error})
+        if self.baseline is None and not self.require_complete:
+            return exit_code_of({"verdict": self.verdict, "error": self.error})
+        return exit_code_of(self.to_dict(), require_complete=self.require_complete)
 
     def __getitem__(self, key: str) -> Any:
         """`report["verdict"]`: the canonical document's fields, as when reports were dicts."""
@@ -120,6 +136,8 @@ class RunReport:
             "findings_total": len(self.findings),
             "groups": finding_groups(self.findings),
         }
+        if self.baseline is not None:
+            data = apply_baseline(data, self.baseline.document, self.baseline.source)
         return self.redactor.scrub_data(data) if self.redactor else data
 
 
@@ -331,12 +349,15 @@ def incomplete_must_rules(data: dict[str, Any]) -> list[str]:
 EXIT_INTERRUPTED = 130  # what a shell reports for Ctrl-C
 
 
-def exit_code_of(data: dict[str, Any]) -> int:
-    """0/1/2 (130 when interrupted) from the canonical document, so every face agrees."""
+def exit_code_of(data: dict[str, Any], *, require_complete: bool = False) -> int:
+    """0/1/2 (130 when interrupted) from the canonical document, so every face agrees;
+    under `require_complete` a run that would exit 0 with a MUST rule SKIPPED exits 1."""
     if data.get("verdict") == "interrupted":
         return EXIT_INTERRUPTED
     if data.get("error"):
         return 2
     if "baseline" in data:
-        return 1 if data["baseline"]["regressed"] else 0
-    return 1 if data["verdict"] == "failed" else 0
+        code = 1 if data["baseline"]["regressed"] else 0
+    else:
+        code = 1 if data["verdict"] == "failed" else 0
+    return 1 if require_complete and code == 0 and incomplete_must_rules(data) else code

@@ -18,8 +18,6 @@ def refused(status: int, code: str | None, rule: str = "auth.required", **contex
     ctx = {
         "step": "refusals",
         "rule": rule,
-        "expect_status": 401,
-        "expect_codes": ["UNAUTHORIZED"],
         "what": "getConversations with no Authorization header",
         **context,
     }

@@ -114,7 +114,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list[RunOptions]:
     """`conformance.runner.run` replaced: records the RunOptions each face built."""
     seen: list[RunOptions] = []
 
-    def stub(options: RunOptions, progress: Any = None) -> Any:
+    def stub(options: RunOptions, progress: Any = None, verdicting: Any = None) -> Any:
         seen.append(options)
         raise _Stop
 

@@ -11,6 +11,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +58,20 @@ class FakeRun:
         self.calls: list[dict[str, Any]] = []
         self.outcome: RunReport | Exception = canned()
 
-    def __call__(self, profile: Any = None, *, progress: Any = None, **options: Any) -> RunReport:
+    def __call__(
+        self, profile: Any = None, *, progress: Any = None, verdicting: Any = None, **options: Any
+    ) -> RunReport:
         self.calls.append({"profile": profile, **options})
         if isinstance(self.outcome, Exception):
             raise self.outcome
-        return self.outcome
+        if verdicting is None:
+            return self.outcome
+        # as judging does: the report is built with what its verdict is held to
+        return replace(
+            self.outcome,
+            baseline=verdicting.baseline,
+            require_complete=verdicting.require_complete,
+        )
 
 
 @pytest.fixture

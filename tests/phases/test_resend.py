@@ -53,8 +53,6 @@ def refusal(status: int, code: str | None):
         context={
             "step": "refusals",
             "rule": "notfound.channel",
-            "expect_status": 404,
-            "expect_codes": ["NOT_FOUND"],
             "what": "getConversations of an unknown channel",
             "auth": "valid",
         },

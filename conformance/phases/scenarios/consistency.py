@@ -34,7 +34,7 @@ def conversations(session: Session) -> None:
     rule = "consistency.conversation-by-id"
     ids = list(session.seen.conversations)[:MAX_LOOKUPS]
     if not ids:
-        session.ledger.skip(rule, "getConversations listed no conversation")
+        session.cannot_gather(rule, "getConversations listed no conversation")
         return
     what = "getConversationById of listed conversation"
     listed = session.seen.conversations
@@ -66,11 +66,11 @@ def sender_ids(seen: Seen) -> list[str]:
 def senders(session: Session) -> None:
     rule = "consistency.sender-by-id"
     if not session.has("getSenderById"):
-        session.ledger.skip(rule, session.unbound("getSenderById"))
+        session.cannot_gather(rule, session.unbound("getSenderById"))
         return
     ids = sender_ids(session.seen)
     if not ids:
-        session.ledger.skip(rule, "no participant was seen to look up")
+        session.cannot_gather(rule, "no participant was seen to look up")
         return
     what = "getSenderById of participant"
     _lookups(session, [("getSenderById", {"senderId": p}, _want(rule, p, what)) for p in ids])
@@ -79,12 +79,12 @@ def senders(session: Session) -> None:
 def messages(session: Session) -> None:
     rule = "consistency.message-by-id"
     if not session.has("getMessageById"):
-        session.ledger.skip(rule, session.unbound("getMessageById"))
+        session.cannot_gather(rule, session.unbound("getMessageById"))
         return
     keys = session.seen.expiring_messages[:MAX_LOOKUPS]
     keys += [k for k in list(session.seen.messages)[:5] if k not in keys]
     if not keys:
-        session.ledger.skip(rule, "no message was seen to look up")
+        session.cannot_gather(rule, "no message was seen to look up")
         return
     what = "getMessageById of message"
     seen = session.seen

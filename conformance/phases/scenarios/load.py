@@ -18,7 +18,7 @@ INVALID_LIMITS = ("abc", "-1", "0", "1.5", "100000")
 def rate_limit_probe(session: Session) -> None:
     probe = session.profile.rate_limit_probe
     if probe is None:
-        session.ledger.skip(
+        session.cannot_gather(
             "error.retry-by", "no rate_limit_probe in the profile and no 429 was seen"
         )
         return

@@ -122,7 +122,7 @@ def messages(session: Session) -> None:
     counts = session.seen.message_counts
     several = sorted((n, cid) for cid, n in counts.items() if n >= 2)
     if not several:
-        session.ledger.skip(
+        session.cannot_gather(
             "pagination.messages-cursor", "no conversation has 2 or more messages to page through"
         )
         return
@@ -166,10 +166,8 @@ def mid_walk(session: Session, rules: frozenset[str]) -> None:
         elif reason is None:
             evidence, reason = _messages_mid_walk(session)
         if reason is not None:
-            session.ledger.skip(rule, reason)
-            session.ledger.notes.append(
-                f"{rule}: the clause '{MID_WALK_CLAUSE}' was SKIPPED: {reason}"
-            )
+            session.cannot_gather(rule, reason)
+            session.adapted.append(f"{rule}: the clause '{MID_WALK_CLAUSE}' was SKIPPED: {reason}")
         else:
             session.conclude(MID_WALK, evidence)
 

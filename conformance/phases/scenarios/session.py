@@ -1,8 +1,10 @@
-"""What every scenario shares: the client, the ledger, the ids discovered so far.
+"""What every scenario shares: the client, the ids discovered so far, what was not gathered.
 
 Scenarios are deterministic conversations with the provider: they send through the one
 client (so its policy and recording apply), tag each exchange with the step whose judge will
-read it, and hand the evidence to `conformance.checks.flows.judge_step`. They never judge.
+read it, and hand each step's evidence on (`conclude`, heard by judging: conformance.judging,
+which calls `conformance.checks.flows.judge_step`). They never judge: what a scenario could
+not gather for a rule it says with `cannot_gather`, and judging makes that rule SKIPPED.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from conformance.checks.evidence import data_of, dicts, next_cursor
-from conformance.checks.flows import judge_step
 from conformance.http.client import ProviderClient
 from conformance.http.policy import UNKNOWN_PREFIX, PolicyRefused
 from conformance.inputs.profile import Profile
-from conformance.ledger import Ledger
 from conformance.model import Exchange
 
 J = TypeVar("J")
@@ -97,13 +97,18 @@ class Seen:
 class Session:
     client: ProviderClient
     profile: Profile
-    ledger: Ledger
     rng: random.Random
     workers: int = 1
     seen: Seen = field(default_factory=Seen)
     # What scenarios report beyond findings (e.g. the recreate command's output); the
     # runner copies it into the report's top level.
     notes: dict[str, Any] = field(default_factory=dict)
+    # rule id -> why its evidence could not be gathered (the first reason said wins).
+    not_gathered: dict[str, str] = field(default_factory=dict)
+    # How the run adapted to the provider (fewer generated cases, a clause skipped): the
+    # report's notes.
+    adapted: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def has(self, operation: str) -> bool:
         return self.client.manifest.endpoint(operation) is not None
@@ -163,11 +168,17 @@ class Session:
             recorder.release([exchange for group in held for exchange in group])
 
     def conclude(self, step: str, exchanges: Sequence[Exchange | None]) -> None:
-        """Hand a step's evidence to its judge and record the rule results."""
+        """Hand a step's evidence to its judge (and the HAR): the recorder's conclusion
+        listeners."""
         evidence = [e for e in exchanges if e is not None]
         for listener in self.client.recorder.conclusion_listeners:
             listener(step, evidence)
-        self.ledger.apply(judge_step(step, evidence))
+
+    def cannot_gather(self, rule: str, reason: str) -> None:
+        """The evidence for `rule` could not be gathered, and why: judging makes it SKIPPED
+        with `reason` (unless the rule was judged from other evidence after all)."""
+        with self._lock:
+            self.not_gathered.setdefault(rule, reason)
 
     def unknown_id(self, kind: str) -> str:
         """An id no provider can hold, reproducible from the run's seed."""

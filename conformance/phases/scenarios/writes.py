@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from conformance.model import Exchange
 from conformance.phases import disposable
-from conformance.phases.scenarios.access import expect
+from conformance.phases.scenarios.access import serves
 from conformance.phases.scenarios.session import Session
 
 ATTACHMENT = ("conformance.txt", b"messaging-conformance test attachment\n", "text/plain")
@@ -33,7 +33,7 @@ def post(session: Session, rules: frozenset[str] = frozenset(POST_RULES)) -> Non
             else session.unbound("postMessage")
         )
         for rule in POST_RULES:
-            session.ledger.skip(rule, why)
+            session.cannot_gather(rule, why)
         return
     base = {
         "conversationId": sandbox.conversation,
@@ -68,7 +68,7 @@ def post(session: Session, rules: frozenset[str] = frozenset(POST_RULES)) -> Non
         rule = "participants.group-post-rejected"
         other = _second_participant(session, {sandbox.sender, sandbox.recipient})
         if other is None:
-            session.ledger.skip(rule, "no second real participant id was seen to address a group")
+            session.cannot_gather(rule, "no second real participant id was seen to address a group")
         else:
             group = {
                 **base,
@@ -77,9 +77,7 @@ def post(session: Session, rules: frozenset[str] = frozenset(POST_RULES)) -> Non
             }
             invalid.append((rule, "postMessage to 2 recipientIds (both real participants)", group))
     refused = [
-        session.call(
-            "postMessage", "refusals", form=form, context=expect(rule, 400, "INVALID_BODY", what)
-        )
+        session.call("postMessage", "refusals", form=form, context=serves(rule, what))
         for rule, what, form in invalid
     ]
     session.conclude("refusals", refused)
@@ -89,7 +87,7 @@ def delete(session: Session) -> None:
     """The disposable channel exists, is deleted, and then it must be gone (404 NOT_FOUND)."""
     rule, channel = "delete.channel", session.profile.disposable_channel
     if channel is None or not session.has("deleteChannelById"):
-        session.ledger.skip(
+        session.cannot_gather(
             rule,
             "the profile names no disposable_channel"
             if channel is None
@@ -98,7 +96,7 @@ def delete(session: Session) -> None:
         return
     not_ready = disposable.prepare(session)  # the profile's recreate command, if any
     if not_ready is not None:
-        session.ledger.skip(rule, not_ready)
+        session.cannot_gather(rule, not_ready)
         return
     path = {"providerChannelId": channel}
     context = {"channel": channel}
