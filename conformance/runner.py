@@ -11,7 +11,7 @@ import random
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,9 @@ from conformance.http.client import ProviderClient
 from conformance.http.fetch import load_manifest
 from conformance.http.policy import ClientPolicy
 from conformance.http.recorder import Recorder
-from conformance.inputs.manifest import Manifest, lint
-from conformance.inputs.profile import Profile, load_profile
-from conformance.inputs.spec import Spec, bind, load_spec
+from conformance.inputs.profile import load_profile
+from conformance.inputs.spec import load_spec
+from conformance.inputs.target import Target, target_from
 from conformance.judging import Judging, RunFacts, Verdicting
 from conformance.model import Exchange
 from conformance.options import (
@@ -45,7 +45,7 @@ from conformance.phases import resend
 from conformance.phases.scenarios.session import Session
 from conformance.plan import Plan, make_plan, write_lines
 from conformance.redact import Redactor
-from conformance.report.canonical import RunReport, describe_target
+from conformance.report.canonical import RunReport
 from conformance.report.har import HarWriter, run_inputs
 from conformance.rules import select
 
@@ -73,35 +73,13 @@ class RunOptions:
     resend: bool = True  # re-send GETs with MUST findings at the end (resend.py)
 
 
-@dataclass
-class Target:
-    """The provider as the suite sees it, validated before any request is sent."""
-
-    profile: Profile
-    manifest: Manifest
-    spec: Spec
-    bound: dict[str, Any]  # the spec with each operation at its manifest URL (fuzzing)
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
 def build_target(profile_path: str | Path, options: RunOptions) -> Target:
+    """Read the inputs (the profile file, the manifest through the HTTP stage's fetch, the
+    spec) and bind them (inputs/target.py)."""
     profile = load_profile(profile_path)
     spec = load_spec(options.spec)
     manifest = load_manifest(profile.manifest, timeout=options.timeout, verify=options.verify)
-    if not manifest.endpoints:
-        problems = "; ".join(f.message for f in lint(manifest)) or "no usable endpoints"
-        raise ConformanceError(f"manifest cannot be bound: {problems}", where=manifest.source)
-    bound = bind(spec, {op: e.template for op, e in manifest.endpoints.items()})
-    meta = {
-        "profile": profile.redacted(),
-        "spec": {"path": str(spec.path), "sha256": spec.digest},
-        "manifest": {"source": manifest.source, "sha256": manifest.digest},
-        "target": describe_target(
-            {"manifest": manifest.source, "channel": profile.channel},
-            {op: e.template for op, e in manifest.endpoints.items()},
-        ),
-    }
-    return Target(profile, manifest, spec, bound, meta)
+    return target_from(profile, manifest, spec)
 
 
 @contextlib.contextmanager

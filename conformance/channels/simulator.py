@@ -24,13 +24,13 @@ from conformance.events import Callback, ChannelsCall, Progress, ignore
 from conformance.http.client import ProviderClient
 from conformance.http.policy import ClientPolicy
 from conformance.http.recorder import Recorder
+from conformance.inputs.target import Target
 from conformance.judging import Verdicting, run_verdict
 from conformance.ledger import Ledger
 from conformance.model import Exchange
 from conformance.options import TIMEOUT
 from conformance.report.canonical import RunReport
 from conformance.rules import CATALOGUE, select
-from conformance.runner import Target
 
 # Pipedrive retired the Channels API: the simulator certifies against its last published
 # contract (for integrations built on it, and for platforms that implement the same contract).

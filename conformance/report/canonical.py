@@ -185,29 +185,6 @@ def finding_groups(findings: list[Finding]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-def describe_target(profile: dict[str, Any], endpoints: dict[str, str]) -> dict[str, Any]:
-    """What was certified, for report headers: manifest source, provider base URL, channel.
-
-    The base URL is the longest common prefix of the endpoint URLs up to a path segment
-    (and before any :variable), e.g. `https://acme.example/api/channels/`.
-    """
-    import os
-    from urllib.parse import urlsplit
-
-    parts = [urlsplit(url) for url in endpoints.values()]
-    origins = sorted({f"{p.scheme}://{p.netloc}" for p in parts})
-    if len(origins) == 1:
-        common = os.path.commonprefix([p.path.split(":", 1)[0] for p in parts])
-        base = origins[0] + common[: common.rfind("/") + 1]
-    else:
-        base = ", ".join(origins)
-    return {
-        "manifest": profile.get("manifest"),
-        "base_url": base,
-        "channel": profile.get("channel"),
-    }
-
-
 def _summary(results: list[RuleResult]) -> dict[str, int]:
     summary = {"passed": 0, "failed": 0, "warning": 0, "skipped": 0, "not_applicable": 0}
     for result in results:
