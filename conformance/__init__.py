@@ -6,6 +6,8 @@ The faces (CLI, Python API) are thin shells over one runner:
     report = conformance.run(profile="profile.yaml", seed=1)
     report.verdict, report.exit_code
     saved = conformance.load_report("reports/report.json")  # the same RunReport type
+
+Stage: faces.
 """
 
 from __future__ import annotations

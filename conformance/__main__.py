@@ -1,4 +1,7 @@
-"""`python -m conformance` is the same as the `messaging-conformance` command."""
+"""`python -m conformance` is the same as the `messaging-conformance` command.
+
+Stage: faces.
+"""
 
 import sys
 

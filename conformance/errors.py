@@ -3,6 +3,8 @@
 Every problem with what the user gave us (profile, manifest, spec, flags) or with reaching
 the provider at start becomes a `ConformanceError`: the CLI prints its message as one line
 and exits 2. Anything else escaping is a bug in the suite, not the user's fault.
+
+Stage: values.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ prints lines needs no case per event.
 Every text field may hold provider text: `scrubbed` returns the event with each one passed
 through a redactor's `scrub` (http/redact.py `Redactor.progress`, the run's last guard before
 any face sees an event).
+
+Stage: values.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ after it is computed.
 
 Evidence arrives in a different order in the two paths (interleaved live, grouped when
 re-judged), but each piece is judged by the very same function.
+
+Stage: run.
 """
 
 from __future__ import annotations

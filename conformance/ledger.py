@@ -3,6 +3,8 @@
 The verdict comes from rule results only, never from ad-hoc counters, so every face (CLI,
 pytest plugin, API) agrees: a failed MUST fails; a MUST that could not be exercised makes
 the run `incomplete`; a failed SHOULD warns (and fails under --strict).
+
+Stage: values.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 An `Exchange` is one request and what came back, recorded with secrets already redacted,
 so every later stage (checks, reports) can hold it without risk. Checks are pure functions
 over exchanges; they return `Finding`s that always name a rule id from the catalogue.
+
+Stage: values.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ An option whose `field` is None is a face option (where reports go, the console,
 it shapes what a face does with the report, not the run itself. A face missing from an
 option's `faces` is explained by its `why_not`, and the README's option table says the same
 (tests/faces/test_options.py holds the two together).
+
+Stage: values.
 """
 
 from __future__ import annotations

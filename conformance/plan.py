@@ -7,6 +7,8 @@ is sent: a step runs when it feeds a selected rule, and a write happens only the
 (`EXCHANGE_RULES`) is fed by every step, so `--only RULE` gathers all the evidence a full run
 gathers for it, and the plan shows the writes that pulls in. `--only 'manifest.*'` writes
 nothing: it reads one walk of conversations, the data `manifest.capability-endpoints` judges.
+
+Stage: plan.
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ Limits (what a provider would have to do on purpose): base64 split across lines 
 two escape layers at once, hex, base32, compression or hashing, a changed letter case,
 and partial echoes (a prefix of the secret). Secrets shorter than `MIN_LENGTH` are not
 scrubbed at all: matching them would garble unrelated text.
+
+Stage: values.
 """
 
 from __future__ import annotations

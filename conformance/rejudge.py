@@ -10,6 +10,8 @@ The step groups are the ones the run handed its judges (`log._conformance.conclu
 grouping by `context["step"]` alone, the fallback for a HAR without them, would also count
 a 429 the client retried as a page of a walk. Re-sent requests (resend.py) decide
 `reproduced` again. Nothing is sent: this module has no client.
+
+Stage: run.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Rule ids are what reports, baselines, CI filters and vendors' bug trackers refer to, so
 they never change; new behaviour gets a new id. Levels decide the verdict: a failed MUST
 fails certification, a failed SHOULD is a warning (a failure only under --strict).
+
+Stage: values.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Data flows one way: profile + manifest + spec -> target -> plan -> steps -> exchanges ->
 checks -> judging -> report. Every face (CLI, API) calls `run`; nothing else orchestrates a run.
+
+Stage: run.
 """
 
 from __future__ import annotations

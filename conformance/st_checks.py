@@ -5,6 +5,8 @@ Registering `messaging_conformance_rules` lets anyone who drives schemathesis di
 their own tests) judge responses by the same rule functions the suite uses; a failure names
 each broken rule id. No rule is implemented twice: this adapts schemathesis' response to an
 `Exchange` and calls `conformance.checks.judge`.
+
+Stage: faces.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Every message a check writes may quote the provider; the provider is untrusted, so quotes go
 through `excerpt`, which drops control characters (no terminal escapes) and truncates.
+
+Stage: values.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Both the HTTP client (which waits until a 429's `retry_by`) and the `error.retry-by` check
 (which judges it) read the value here, so the transport and the judge cannot disagree on
 what a timestamp is, and the transport layer needs nothing from `checks/`.
+
+Stage: values.
 """
 
 from __future__ import annotations

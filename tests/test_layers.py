@@ -29,9 +29,9 @@ def _module_name(path: Path) -> str:
 MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
 
 # The stages of DESIGN.md, lowest first: a module imports from its own layer or below, never
-# above. Values are plain data every stage shares; the reference provider stands beside the
-# checks (it may pace itself with the HTTP layer's tools, never judge); `*.cli` modules and
-# `st_checks` (the rules registered into schemathesis) are faces of their own.
+# above. Values are plain data every stage shares; the reference provider judges nothing and
+# needs only itself; `*.cli` modules and `st_checks` (the rules registered into schemathesis)
+# are faces of their own. Every module's docstring ends with "Stage: NAME." naming its layer.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "values",
@@ -50,21 +50,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("inputs", ("conformance.inputs",)),
     ("http", ("conformance.http",)),
-    ("checks", ("conformance.checks", "conformance.reference")),
+    ("checks", ("conformance.checks",)),
+    ("reference", ("conformance.reference",)),
     ("report", ("conformance.report",)),
     ("phases", ("conformance.phases",)),
     ("plan", ("conformance.plan",)),
-    (
-        "run",
-        (
-            "conformance.runner",
-            "conformance.judging",
-            "conformance.rejudge",
-            "conformance.channels",
-            "conformance.certificate",
-            "conformance.dashboard",
-        ),
-    ),
+    ("run", ("conformance.runner", "conformance.judging", "conformance.rejudge")),
+    ("channels", ("conformance.channels",)),
+    ("certificate", ("conformance.certificate",)),
+    ("dashboard", ("conformance.dashboard",)),
     ("faces", ("conformance.faces", "conformance.st_checks", "conformance.__main__")),
 )
 
@@ -174,13 +168,16 @@ def test_the_layer_check_catches_an_upward_import() -> None:
 
 
 def test_every_module_docstring_names_its_stage() -> None:
-    """A newcomer reading any module's first lines learns which stage it belongs to."""
-    missing = []
+    """A newcomer reading any module learns which stage it belongs to, and a module moved to
+    another stage with its old docstring is caught: the last line says "Stage: NAME."."""
+    wrong = {}
     for module, path in MODULES.items():
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-        if not doc.strip():
-            missing.append(module)
-    assert missing == []
+        expected = f"Stage: {LAYERS[layer_of(module)][0]}."
+        last = doc.strip().splitlines()[-1] if doc.strip() else ""
+        if last != expected:
+            wrong[module] = (last, expected)
+    assert wrong == {}
 
 
 def test_importing_the_package_runs_only_the_version() -> None:

@@ -12,6 +12,8 @@ manifest served now.
     verify.py     the checks, one pure function each
     render.py     certificate.html and badge.svg
     cli.py        the subcommands certify, verify, keygen
+
+Stage: certificate.
 """
 
 from __future__ import annotations

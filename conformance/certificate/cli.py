@@ -5,6 +5,8 @@ always records the HAR (default REPORT_DIR/run.har). Exit codes: certify as run,
 the run earned no certificate (failed, incomplete, partial or in error; one line says why);
 verify 0 every check holds, 1 a check failed, 2 unreadable certificate or key; keygen 0, or
 2 when a key file exists (without --force) or cannot be written.
+
+Stage: faces.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ in ASCII decimal. So neither the payload type nor the payload can be changed wit
 breaking the signature, and no JSON canonicalisation is needed: the payload is signed as the
 exact bytes the envelope carries (base64). The cryptography itself is `cryptography`'s
 Ed25519; nothing here is hand-written crypto.
+
+Stage: certificate.
 """
 
 from __future__ import annotations

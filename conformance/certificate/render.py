@@ -3,6 +3,8 @@ certificate alone, so they can say nothing the signed Statement does not.
 
 Every value comes from the Statement and is escaped where it enters markup; the page has no
 script and no external asset, the badge is static SVG.
+
+Stage: certificate.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ the channel, the suite and catalogue versions, the spec's sha256, the seed and o
 it was issued and until when it holds, every rule's status, and the sha256 of report.json
 and of the HAR, the evidence a third party can judge again (`verify --har`). Everything is
 taken from the finished, already scrubbed report.json: no profile, no credential.
+
+Stage: certificate.
 """
 
 from __future__ import annotations

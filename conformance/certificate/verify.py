@@ -8,6 +8,8 @@ failed (no readable Statement) fails too, naming why: exit 0 means every line sa
 Exit codes: 0 every check holds, 1 a check failed (an unreadable HAR, report or manifest is
 a failed check too: the evidence does not hold), 2 bad input (an unreadable certificate or
 key, bad flags).
+
+Stage: certificate.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@
 deleteConversation) on loopback, calls the vendor's manifest back as Pipedrive does, and
 judges both with the suite's pure checks (`channels.*` and the manifest-side rules).
 Facts: ../shared/CHANNELS.md.
+
+Stage: channels.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Same web stack as the reference provider (Flask on Werkzeug's threaded server), 
 simulator is a real HTTP server any vendor app, in any language, can call. This module only
 parses HTTP; `Desk` answers. Bad input never reaches a 500: unknown paths and methods get
 Pipedrive's 404/405 error body, bodies over the cap a 413, anything unexpected a 400.
+
+Stage: channels.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ posts) and is recorded and judged by the manifest-side exchange checks.
 
 Follow-ups run on one worker thread, off the vendor's request: a vendor's app that is
 single-threaded must get its answer before Pipedrive calls it back.
+
+Stage: channels.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Serves until Ctrl-C, SIGTERM or `--duration` seconds, printing a line per call the vendor's
 app makes, then writes the usual report files and exits with the usual codes (0 certified or
 incomplete, 1 a MUST failed, 2 the simulator could not start).
+
+Stage: faces.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ judges it with the pure `channels.*` checks against what Pipedrive knows at that
 hands follow-ups (read the new channel's conversations, read a received message back) to the
 choreography. The Flask face (`api.py`) only parses HTTP; everything here is testable
 without a server. One lock guards the memory: the vendor may call from many threads.
+
+Stage: channels.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ Werkzeug server as the reference provider, the choreography that calls the vendo
 back through the suite's own client, and one ledger that both directions' judges write to.
 `finish()` settles the callbacks, makes the judgements that need the whole session (did
 posted messages come back?) and returns a `RunReport` like any run's.
+
+Stage: channels.
 """
 
 from __future__ import annotations

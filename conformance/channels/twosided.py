@@ -6,6 +6,8 @@ and then the usual manifest-side run certifies the same reference. With a profil
 simulator waits for the vendor's own app to register a channel, then the manifest-side run
 goes ahead while the app keeps calling. Either way the manifest side is `runner.run`,
 untouched; this module only starts things, waits, and merges the two ledgers' results.
+
+Stage: channels.
 """
 
 from __future__ import annotations

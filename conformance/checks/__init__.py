@@ -3,6 +3,8 @@
 None means the rule does not apply to that exchange (not counted as checked); [] means it
 applied and held. The same functions judge scenario and fuzzing exchanges, so a rule is
 never implemented twice.
+
+Stage: checks.
 """
 
 from __future__ import annotations

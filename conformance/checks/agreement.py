@@ -9,6 +9,8 @@ a participant's name and avatar (refreshed). Nothing else that both views carry.
 The scenario tags each lookup with the list's copy, projected to what is compared
 (`listed_conversation`, `listed_message`), so the judge needs nothing but the exchange: the
 same function judges a live run and a recorded one.
+
+Stage: checks.
 """
 
 from __future__ import annotations

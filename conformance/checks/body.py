@@ -1,4 +1,7 @@
-"""Success bodies: JSON content type, the success envelope, the schema, no null cursors."""
+"""Success bodies: JSON content type, the success envelope, the schema, no null cursors.
+
+Stage: checks.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 The other half of `conformance.checks.channels` (single calls): status sequences per message,
 the wait after a 429, the simulator's read-backs of received messages, and whether posted
 messages came back with a status. Pure functions over recorded exchanges, like every check.
+
+Stage: checks.
 """
 
 from __future__ import annotations

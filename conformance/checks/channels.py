@@ -9,6 +9,8 @@ held) or None when the rule does not apply, exactly like the manifest-side check
 
 Single calls are judged here; sequences and read-backs in `channel_flows`. Facts:
 ../shared/CHANNELS.md and Pipedrive's spec (upstream/pipedrive-channels-api.yaml).
+
+Stage: checks.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """What a check may know besides the exchange: the spec's view of an operation and the clock.
 
 Kept as a small protocol so checks stay pure and unit tests can hand them a fake spec.
+
+Stage: checks.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ debug page is read as its text).
 The patterns name things a person-facing message never holds, so a conformant provider is
 not warned: a URL path such as `/channels/c-1` is not a server file path; a path is one only
 when it ends in a source file (`/srv/app/views.py`) or starts with a Windows drive.
+
+Stage: checks.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Pipedrive acts on `data.code` and schedules retries from `data.retry_by`, so these are judged
 on every 4xx the run sees, from any phase.
+
+Stage: checks.
 """
 
 from __future__ import annotations

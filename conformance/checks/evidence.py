@@ -2,6 +2,8 @@
 
 Every judge (single-exchange or multi-step) reads provider bodies through these helpers, so
 "what counts as a 2xx body's data" or "what counts as an error code" is decided once.
+
+Stage: checks.
 """
 
 from __future__ import annotations

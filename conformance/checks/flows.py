@@ -6,6 +6,8 @@ step's evidence becomes rule results, in a live run and when re-judging a record
 
 A result maps rule ids to: a list of findings (the rule was checked; [] means it held), a
 string (the rule could not be exercised, with the reason), or None (nothing to judge).
+
+Stage: checks.
 """
 
 from __future__ import annotations

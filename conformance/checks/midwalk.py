@@ -15,6 +15,8 @@ first page, and reads a full copy after; every exchange is tagged with `context[
 - it skips nothing that did not move: a message the conversation showed before and after,
   a conversation that showed the same messages before and after. What moved (the sandbox
   conversation, the new message) may be missed; that is not a fault.
+
+Stage: checks.
 """
 
 from __future__ import annotations

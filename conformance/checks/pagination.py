@@ -2,6 +2,8 @@
 
 Pipedrive sends both limits (default 30) and sizes its own pages on them, so a provider that
 returns more than asked for breaks the contract even when the cursor works.
+
+Stage: checks.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Judged on every conversation any exchange carries (lists and by-id), one finding per
 offending conversation, naming it.
+
+Stage: checks.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Status codes, time, size and liveness: documented statuses only, no 5xx, answers within
 the timeout and the body cap, valid credentials never refused, a provider that stays up.
+
+Stage: checks.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ A walk is the run of exchanges that share `context["walk"]` (and, for messages,
 `context["conversation"]`), in the order they were sent. The scenario only follows cursors,
 within budgets; everything about whether the walk was right is decided here, so the same
 judgement serves a live run and the offline re-judging of a recorded one.
+
+Stage: checks.
 """
 
 from __future__ import annotations

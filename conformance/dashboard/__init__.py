@@ -10,6 +10,8 @@ Which provider a report belongs to comes from where it lies: the first folder be
 given DIR (`DIR/acme/2026-11-30/report.json` is provider `acme`), or DIR itself for
 `DIR/report.json`. Nights are ordered by the report's `started_at`. Pure functions over
 loaded documents; the only I/O is `collect` (reading) and `write_dashboard`.
+
+Stage: dashboard.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """`messaging-conformance aggregate DIR... --out dashboard/`: exit 0 when the dashboard was
 written (whatever the verdicts: it reports, it does not gate), 2 when no report was found
-or a DIR is not a folder; an unreadable report.json is listed on the page and on stderr."""
+or a DIR is not a folder; an unreadable report.json is listed on the page and on stderr.
+
+Stage: faces.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 No script, no external asset: every cell is in the markup, so the page reads the same in
 any browser, with JavaScript off, and from a CI artifact. Every value (provider names come
 from folder names, targets from reports) is escaped where it enters markup.
+
+Stage: dashboard.
 """
 
 from __future__ import annotations

@@ -4,4 +4,6 @@ The CLI (`cli.py`), the pytest plugin (`pytest_plugin.py`), the console that ren
 progress (`console.py`) and `init` (a profile to start from). Each is a thin shell over the
 one runner; the Python face, `conformance.run()`, is the package itself. Nothing below
 imports from here.
+
+Stage: faces.
 """

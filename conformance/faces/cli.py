@@ -4,6 +4,8 @@ Exit codes: 0 certified (or incomplete), 1 a MUST rule failed (or a SHOULD under
 or a MUST rule SKIPPED under --require-complete; with --baseline: a regression), 2 the run
 could not start (bad profile, manifest, spec or flags; provider unreachable).
 Input errors print one line; `--debug` adds the traceback for bug reports.
+
+Stage: faces.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ otherwise ✗ with the count, so the display never looks greener than the report
 
 Provider text reaches the terminal only through `conformance.text.excerpt`, which strips control
 characters, so a hostile body cannot send escape sequences to the user's terminal.
+
+Stage: faces.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ itself, because `run` posts test messages, files and group attempts there, i.e. 
 person unless the vendor picked a test conversation. It never overwrites a file unless told
 to (--force). Its first line is the yaml-language-server modeline naming the installed
 profile schema, so an editor checks the profile while it is being filled in.
+
+Stage: faces.
 """
 
 from __future__ import annotations

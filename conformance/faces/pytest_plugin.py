@@ -24,6 +24,8 @@ Under pytest-xdist (`-n N`) the certification still runs exactly once: in the co
 before the workers start, and the workers read its report. A run per worker would post to
 the sandbox and delete the disposable channel once per worker, and every run after the first
 would then fail deleteChannelById on a channel that is already gone.
+
+Stage: faces.
 """
 
 from __future__ import annotations

@@ -7,4 +7,6 @@ operation), `recorder.py` (the exchange bus), `pace.py` (pacing and 429 back-off
 `redact.py` (scrubbing credentials out of anything recorded). `fetch.py` loads the manifest
 from a file or through the same transport. It imports nothing from `checks/`, `phases/`,
 `faces/` or `report/`: the transport must not change when a rule does (tests/test_layers.py).
+
+Stage: http.
 """

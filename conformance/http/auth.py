@@ -4,6 +4,8 @@ HTTP stage. Every Authorization header the client may send (the valid one and th
 wrong-credential probes) is made here, next to the placeholder a recorded request shows
 instead (report/curl.py turns those back into shell variables) and the `Redactor` built
 from all of them, so that a provider echoing any probe's token is scrubbed too.
+
+Stage: http.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ pace and 429 waits (`pace.py`), the transport with its TLS options, deadline and
 (`transport.py`), the liveness watch (`liveness.py`), credentials scrubbed out of every
 exchange (`redact.py`) and recording (`recorder.py`). The concepts live in those modules;
 this one only composes them into sending one request.
+
+Stage: http.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ with `transport.py`, like every request to the provider: the same TLS options (`
 --ca-bundle, --insecure), a deadline for the whole answer (a manifest URL dripping bytes is
 cut) and a body cap. It sits above the inputs stage, whose `parse_manifest` makes the
 Manifest of the bytes (inputs/ sends nothing and imports nothing of http/).
+
+Stage: http.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ connection error from a host that had answered and no longer accepts TCP connect
 the provider down (nothing more is sent; the run ends with a report), and an operation
 that times out `ABANDON_AFTER` times in a row is not called again. Judging liveness
 (robustness.provider-alive) is the checks' business (conformance/checks/status.py).
+
+Stage: http.
 """
 
 from __future__ import annotations

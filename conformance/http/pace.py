@@ -5,6 +5,8 @@ until `retry_by`, and lowers the pace to a little under what the provider admitt
 last two seconds; without 429s for a while the pace creeps back up. So a slow but conformant
 provider is met at its own speed instead of being sent request after request into 429s
 until the retry budget is gone.
+
+Stage: http.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ HTTP stage. The suite certifies live providers, so a write outside the profile's
 before anything is sent, whoever asked for it (a scenario, the fuzzer, a re-send).
 `ClientPolicy` also carries the limits every request obeys (timeout, body cap, 429 waits,
 rate, TLS), which the client composes from the other HTTP modules.
+
+Stage: http.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ HTTP stage. The client only sends and records; what an exchange means is for who
 listens (the checks' judges, the HAR writer, the progress line), so the transport never
 imports a judge (tests/test_layers.py). Held exchanges let a parallel step hand its
 exchanges on in an order that does not depend on thread timing.
+
+Stage: http.
 """
 
 from __future__ import annotations

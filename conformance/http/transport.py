@@ -6,6 +6,8 @@ HTTP stage. The provider client (`client.py`) and the manifest fetch
 `--insecure`, the timeout and the cap mean the same thing for every request the suite
 makes: a slow-dripping or endless manifest URL is cut like a slow provider. This module
 knows nothing of operations, credentials or judging; it imports nothing from the package.
+
+Stage: http.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Only data lives here, no logic, so that modules which must not depend on the checks (the
 reference provider) may still read the same enum values.
+
+Stage: inputs.
 """
 
 from __future__ import annotations

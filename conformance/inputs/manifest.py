@@ -6,6 +6,8 @@ file; a manifest URL is fetched by the HTTP stage (http/fetch.py, through the ru
 transport), which hands the bytes here. Loading problems (unreadable, not JSON) are input
 errors (`ConformanceError`, exit 2); a JSON manifest of the wrong shape is a provider defect
 and becomes findings, so `validate-manifest` can explain all of them at once.
+
+Stage: inputs.
 """
 
 from __future__ import annotations

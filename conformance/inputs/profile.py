@@ -6,6 +6,8 @@ textually, so a value cannot inject YAML). What keys exist and what they may hol
 JSON Schema's to say (`profile.schema.json`, via profile_schema.py): this module only reads
 a profile the schema accepted into typed values. The client secret lives in `Secret`, whose
 repr never shows it.
+
+Stage: inputs.
 """
 
 from __future__ import annotations

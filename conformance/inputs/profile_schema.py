@@ -7,6 +7,8 @@ writes), and `messaging-conformance profile-schema` prints where it is installed
 module turns the validator's errors into `key: must be ...` lines, and an unknown key into
 `unknown profile key 'sandbx' (did you mean 'sandbox'?)`: a typo'd key silently drops what
 it meant (a misspelt sandbox skips every post rule), so it stops the run.
+
+Stage: inputs.
 """
 
 from __future__ import annotations

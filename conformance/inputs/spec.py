@@ -4,6 +4,8 @@ The spec says what each operation accepts and answers; the manifest says where i
 `load_spec` validates the file up front (one clear error, exit 2), `Spec` answers the checks'
 questions (documented statuses, resolved response schemas), and `bind` rewrites the spec's
 paths to the manifest's so generated requests hit the vendor's real URLs.
+
+Stage: inputs.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ credentials, channel and fixtures: built once, before any request, so every prob
 the inputs is one clear error (exit 2) found here. Reading the files and fetching a manifest
 URL happen at the edge (`runner.build_target`, through the HTTP stage's fetch); this module
 only combines what was read.
+
+Stage: inputs.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ profile may name a shell command that recreates it (a vendor script, a curl to a
 API); it runs right before the delete step, bounded by a timeout, and what it printed goes
 into the report. If it fails, delete.channel is SKIPPED with the command's last line rather
 than FAILED: a broken fixture script says nothing about the provider.
+
+Stage: phases.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ the suite's own client, so the same safety policy, recording and pure checks app
 scenarios. Path ids come both from what discovery found (requests that reach real data) and
 from generation (requests that must be refused cleanly). deleteChannelById is never fuzzed,
 and postMessage only into the sandbox conversation.
+
+Stage: phases.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ rules always; a multi-step rule only when judging the original exchange alone al
 shows the finding (a cursor loop needs the whole walk, so it is left unmarked).
 Re-sent exchanges carry `context["resend"]` and keep their step under `resend_of_step`, so
 neither the live judges nor `rejudge`'s step grouping count them as evidence of the run.
+
+Stage: phases.
 """
 
 from __future__ import annotations

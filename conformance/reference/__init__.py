@@ -2,6 +2,8 @@
 
 Vendors read it as a model; the suite certifies it by default; tests break it one rule at a
 time. It imports nothing of the suite's checks or rules (see app.py for why).
+
+Stage: reference.
 """
 
 from conformance.reference.app import ReferenceConfig, create_app

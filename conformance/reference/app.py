@@ -4,6 +4,8 @@ Why Flask/Werkzeug: it is well kept, parses real multipart/form-data (files incl
 extra code, and Werkzeug's threaded server serves it over real HTTP on loopback, while tests
 can still call the WSGI app in-process. This module must not import the suite's checks or
 rules: a bug shared by the judge and the model would cancel out and hide itself.
+
+Stage: reference.
 """
 
 from __future__ import annotations

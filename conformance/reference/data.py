@@ -3,6 +3,8 @@
 Sized so every rule can be exercised: more conversations than the default page of 30, one
 conversation with more messages than a page, avatar flags, an expiring attachment link,
 templates, and the fixture channels (disposable, suspended, another account's).
+
+Stage: reference.
 """
 
 from __future__ import annotations

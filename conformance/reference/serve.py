@@ -1,4 +1,7 @@
-"""`messaging-conformance serve-reference`: the reference provider in the foreground."""
+"""`messaging-conformance serve-reference`: the reference provider in the foreground.
+
+Stage: reference.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 The runner starts it in-process on a free port for the embedded default; tests start several
 at once. `stop()` shuts the server down, joins its thread and closes the socket, so nothing is
 left behind.
+
+Stage: reference.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 One lock guards everything: requests from the suite's threads (consistency lookups, the
 rate-limit burst, fuzzing) may arrive at once, and a fresh `State` per start keeps runs apart.
+
+Stage: reference.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ it back through the manifest endpoints.
 
 `VendorBehaviour` lets the test suite build faulty variants (one broken habit each) without
 copying this code; the default behaviour is conformant.
+
+Stage: reference.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ nothing of the suite (a vendor reads it as a model, tests/reference/test_endpoin
 it imports nothing at all, so the simulator takes it without taking anything else. (The
 suite's own sending is paced by conformance/http/pace.py, which estimates what a provider
 admits instead of enforcing a limit.)
+
+Stage: reference.
 """
 
 from __future__ import annotations

@@ -4,4 +4,6 @@ The document itself (`canonical.py`, schema in `report.schema.json`), the regres
 over two documents (`baseline.py`), HAR (`har.py`), the curl line that replays a request
 (`curl.py`), the versions a replay needs (`provenance.py`) and the JUnit, HTML and Markdown
 renderings (`render/`), which can never disagree with the document they render.
+
+Stage: report.
 """

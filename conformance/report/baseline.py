@@ -3,6 +3,8 @@
 Nightly runs fail only on regressions: a finding is identified by a fingerprint that ignores
 volatile parts (timestamps, generated ids, counts), so the same defect seen on two nights
 matches even when its retry_by or random probe id differ.
+
+Stage: report.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Provider content is kept as excerpts (bounded, decoded with replacement) so a hostile body
 cannot bloat or break the report; credentials were already scrubbed by the client, and the
 run's `Redactor`, when the report has one, scrubs the document again as a last guard.
+
+Stage: report.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ from stdin (`printf` or `base64 -d`). Text fields go as `--form-string`, so `@`,
 and `,` in a value stay literal. A body curl's `-F` syntax cannot say exactly (several
 files, binary field values, names with quotes or `=`, part headers of its own) is sent as
 the recorded bytes, with its Content-Type and boundary, through `--data-binary @-`.
+
+Stage: report.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ Custom fields (HAR allows `_`-prefixed ones): `_operation`, `_phase`, `_context`
 `_error`, `_findings`, `_elapsed` (seconds, unrounded), `_received` (when the answer came),
 `_truncated`/`_oversize` (as the client recorded them) and `_encoding` on a binary request
 body.
+
+Stage: report.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 `run --seed N` repeats a run's requests only with the same suite, schemathesis and
 hypothesis (generation changes between their releases) and Python; and two reports can be
 compared rule by rule only when their catalogues agree. report.json and the HAR carry both.
+
+Stage: report.
 """
 
 from __future__ import annotations

@@ -1,1 +1,4 @@
-"""Deterministic, targeted scenarios: each module owns one concern of the contract."""
+"""Deterministic, targeted scenarios: each module owns one concern of the contract.
+
+Stage: phases.
+"""

@@ -5,6 +5,8 @@ it, the credential or the id, is what the provider must answer to. Probes of the
 operations always target ids the suite made up, so a provider that ignores credentials or
 ids still loses nothing: the disposable channel survives for delete.channel, and no real
 conversation receives a message.
+
+Stage: phases.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Pipedrive opens conversations it listed, fetches avatars of participants flagged
 refreshes expiring attachment links by message id; each of those lookups is replayed here,
 tagged with the list's copy of what it looks up, and judged by
 `conformance.checks.flows.judge_lookups` (the same id, and both views agree).
+
+Stage: phases.
 """
 
 from __future__ import annotations

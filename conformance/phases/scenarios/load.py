@@ -2,6 +2,8 @@
 
 The burst bypasses the client's pacing and does not wait out 429s, so the provider's own
 limit shows; each 429 it gives is judged like any other response (retry_by, envelope).
+
+Stage: phases.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 The first walk also discovers the ids every later scenario uses (the session's `Seen` learns
 from every answer). Walks are bounded by page budgets, so a cursor that loops or never ends
 becomes a finding (conformance.checks.walks), never a hang.
+
+Stage: phases.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ client (so its policy and recording apply), tag each exchange with the step whos
 read it, and hand each step's evidence on (`conclude`, heard by judging: conformance.judging,
 which calls `conformance.checks.flows.judge_step`). They never judge: what a scenario could
 not gather for a rule it says with `cannot_gather`, and judging makes that rule SKIPPED.
+
+Stage: phases.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Without a sandbox conversation or disposable channel these rules are SKIPPED (the verdict is
 then at best `incomplete`), never silently passed: the suite does not write to production.
+
+Stage: phases.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Each renderer is a pure function of the report dict, so `messaging-conformance report` can
 re-render a saved report byte for byte, and the renderings can never disagree.
+
+Stage: report.
 """
 
 from __future__ import annotations

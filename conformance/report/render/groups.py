@@ -5,6 +5,8 @@ listing each copy buries the other defects. Every rendering (HTML, Markdown, the
 shows one representative per fingerprint with the true count ("×642 similar"), taken from
 the report's `groups`, which the run counts before the per-rule listing cap applies. The
 grouping is this one pure function of the canonical report, so the renderings agree.
+
+Stage: report.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ Everything the provider controls is HTML-escaped exactly once, at the point wher
 markup, and a Content-Security-Policy admits only this file's own inline script (by hash), so
 a hostile body can never run script in the viewer. Expanding findings uses details/summary;
 JavaScript only adds filters and copy buttons, so without it the page shows everything.
+
+Stage: report.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 classname is the rule group (manifest, auth, ...), name the rule id; failed rules carry their
 first findings, skipped rules the reason, SHOULD warnings pass with their findings in
 system-out (they fail only under --strict, when they are failures here too).
+
+Stage: report.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Same order and grouping as the HTML page (conformance.report.render.groups): failing rules first,
 each with its how-to-fix hint and its findings grouped by fingerprint with their counts.
+
+Stage: report.
 """
 
 from __future__ import annotations
