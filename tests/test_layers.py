@@ -11,6 +11,7 @@ that a module which reaches up a layer fails here rather than in a review.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "conformance"
@@ -227,3 +228,45 @@ def test_scenarios_gather_evidence_and_never_judge() -> None:
     for module in scenarios:
         assert not _imports(module) & {"conformance.ledger", "conformance.judging"}, module
         assert not _names_taken(module) & JUDGING_TOOLS, module
+
+
+def _readme_tree() -> dict[str, set[str]]:
+    """The folders and files the README's "How the code is organised" tree names: a line
+    whose first word ends in "/" opens a folder (nested by indentation); every `name.py` or
+    `name.json` on a line belongs to the innermost open folder."""
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How the code is organised", 1)[1]
+    block = section.split("```", 2)[1].split("\n", 1)[1]
+    tree: dict[str, set[str]] = {}
+    stack: list[tuple[int, str]] = []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        first = line.split()[0]
+        if first.endswith("/"):
+            path = (stack[-1][1] if stack else "") + first
+            stack.append((indent, path))
+            tree.setdefault(path, set())
+        names = re.findall(r"(?<![\w/.])(\w[\w.]*\.(?:py|json))\b", line)
+        if names:
+            tree[stack[-1][1]].update(names)
+    return tree
+
+
+def test_the_readme_tree_matches_the_package() -> None:
+    listed = _readme_tree()
+    actual: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*"):
+        if "__pycache__" in path.parts or path.name.startswith("."):
+            continue
+        if path.is_dir():
+            actual.setdefault(path.relative_to(PACKAGE.parent).as_posix() + "/", set())
+        elif path.suffix in {".py", ".json"}:
+            folder = path.parent.relative_to(PACKAGE.parent).as_posix() + "/"
+            if path.name != "__init__.py" or folder == "conformance/":
+                actual.setdefault(folder, set()).add(path.name)
+    actual = {folder: names for folder, names in actual.items() if "/specs" not in folder}
+    assert listed == actual
