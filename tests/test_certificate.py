@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conformance import __version__, cli
+from conformance import __version__
 from conformance.certificate import FILENAMES, dsse, issue, write_certificate
 from conformance.certificate.render import render_badge, render_certificate_html
 from conformance.certificate.statement import decode, encode, not_certified_reason, statement
@@ -32,6 +32,7 @@ from conformance.certificate.verify import (
     known_versions,
     verify_certificate,
 )
+from conformance.faces import cli
 from conformance.rules import catalogue_version
 from tests.commands import cli as run_cli
 from tests.faults import FAULTS, provider

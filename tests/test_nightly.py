@@ -21,7 +21,7 @@ from tests.commands import ROOT, cli
 from tests.faults import FAULTS, path, provider, rewrite
 from tests.mutant_runs import mutant_params
 
-SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "conformance" / "report" / "report.schema.json").read_text())
 SECRET = "reference-secret"
 
 

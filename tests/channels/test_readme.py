@@ -80,7 +80,7 @@ def report(cwd: Path) -> dict:
     import jsonschema_rs
 
     data = json.loads((cwd / "reports" / "report.json").read_text())
-    schema = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
+    schema = json.loads((ROOT / "conformance" / "report" / "report.schema.json").read_text())
     assert [e.message for e in jsonschema_rs.Draft7Validator(schema).iter_errors(data)] == []
     return data
 

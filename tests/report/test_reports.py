@@ -20,7 +20,7 @@ from tests.faults import FAULTS, _chain, provider, rewrite
 pytestmark = pytest.mark.xdist_group("reports runs")
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((ROOT / "conformance" / "report.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "conformance" / "report" / "report.schema.json").read_text())
 TOKEN = base64.b64encode(b"reference-client:reference-secret").decode()
 UNLIMITED = ReferenceConfig(rate_limit=None)
 HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"
