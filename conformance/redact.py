@@ -108,8 +108,8 @@ class Redactor:
         self._text: re.Pattern[str] | None = None
         self._bytes: re.Pattern[bytes] | None = None
         self._steps: list[list[re.Pattern[bytes]]] = []  # per form, one per character
-        self._anchors: tuple[str, ...] = ()
-        self._byte_anchors: tuple[bytes, ...] = ()
+        self._anchors: re.Pattern[str] | None = None
+        self._byte_anchors: re.Pattern[bytes] | None = None
         self._tail = 0
         if not ordered:
             return
@@ -120,10 +120,13 @@ class Redactor:
         self._steps = [[re.compile(part.encode()) for part in parts] for parts in chars]
         self._tail = max(len(form) for form in ordered) * 9  # as if every character escaped
         anchors = [_anchor(form) for form in ordered]
-        # A quick `in` test per anchor skips the regex on text that holds none of them.
+        # A quick search for any anchor (plain text, one alternation) skips the full regex
+        # on text that holds none of them: most strings of a HAR entry or report are keys
+        # and short values, scrubbed one by one (scrub_data).
         if all(len(a) >= 3 for a in anchors):
-            self._anchors = tuple(set(anchors))
-            self._byte_anchors = tuple(a.encode() for a in self._anchors)
+            literal = "|".join(re.escape(a) for a in sorted(set(anchors)))
+            self._anchors = re.compile(literal)
+            self._byte_anchors = re.compile(literal.encode())
 
     def __repr__(self) -> str:
         return f"Redactor({self._count} secret(s))"
@@ -132,7 +135,7 @@ class Redactor:
         return self._text is not None
 
     def scrub(self, text: str, mark: str = REDACTED) -> str:
-        if self._text is None or (self._anchors and not any(a in text for a in self._anchors)):
+        if self._text is None or (self._anchors and not self._anchors.search(text)):
             return text
         return self._text.sub(mark, text)
 
@@ -140,7 +143,7 @@ class Redactor:
         """Scrub a body; a body cut short also loses a secret's first part at its very end."""
         if self._bytes is None:
             return body
-        if not self._byte_anchors or any(a in body for a in self._byte_anchors):
+        if not self._byte_anchors or self._byte_anchors.search(body):
             body = self._bytes.sub(mark.encode(), body)
         return body[: self._cut_point(body)] if truncated else body
 
@@ -168,7 +171,7 @@ class Redactor:
             return self.scrub(value)
         if isinstance(value, dict):
             return {self.scrub_data(k): self.scrub_data(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
+        if isinstance(value, (list, tuple)):  # noqa: UP038 - a tuple: no union built per call
             return [self.scrub_data(v) for v in value]
         return value
 

@@ -23,7 +23,7 @@ from conformance.http.auth import auth_values, redactor_for
 from conformance.inputs.profile import Credentials, Secret
 from conformance.ledger import RuleResult
 from conformance.model import Finding
-from conformance.redact import REDACTED, Redactor
+from conformance.redact import REDACTED, Redactor, base64_forms
 from conformance.report.canonical import RunReport
 from conformance.report.render import write_all
 from conformance.rules import RULES
@@ -104,6 +104,16 @@ def test_unrelated_text_is_left_alone(redactor) -> None:
     assert redactor.scrub(document) == document
     assert redactor.scrub_bytes(document.encode()) == document.encode()
     assert redactor.scrub_bytes(b"\xff\xfe not utf-8 \x00") == b"\xff\xfe not utf-8 \x00"
+
+
+def test_each_form_of_each_secret_alone_is_found(redactor) -> None:
+    """The quick pre-check (one search for any form's anchor) lets no single form through:
+    each secret and each of its base64 forms, alone in a text, is scrubbed."""
+    forms = [s for secret in (SECRET, TOKEN) for s in (secret, *base64_forms(secret))]
+    assert len(forms) >= 8
+    for form in forms:
+        assert REDACTED in redactor.scrub(f"x {form} y"), form
+        assert REDACTED.encode() in redactor.scrub_bytes(f"x {form} y".encode()), form
 
 
 def test_the_redactor_never_shows_its_secrets(redactor) -> None:

@@ -193,6 +193,28 @@ def test_bad_specs_are_one_line_errors(tmp_path: Path, content: str, message: st
     assert str(path) in str(info.value)
 
 
+def test_a_spec_is_parsed_once_per_content_and_again_when_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    text = default_spec_path().read_text()
+    path.write_text(text)
+    first = load_spec(path)
+    assert load_spec(path) is first  # same bytes: the parsed Spec is reused
+    path.write_text(text + "\nx-edited: true\n")
+    changed = load_spec(path)
+    assert changed is not first and changed.digest != first.digest
+    assert changed.raw["x-edited"] is True and "x-edited" not in first.raw
+    path.write_text("openapi: [unclosed")
+    with pytest.raises(ConformanceError, match="does not parse"):
+        load_spec(path)  # a broken edit is seen, never hidden behind the earlier parse
+
+
+def test_libyaml_and_pure_python_yaml_read_the_spec_alike() -> None:
+    import yaml
+
+    data = default_spec_path().read_bytes()
+    assert yaml.load(data, Loader=yaml.SafeLoader) == load_spec().raw
+
+
 def test_missing_spec_file(tmp_path: Path) -> None:
     with pytest.raises(ConformanceError, match="cannot read spec") as info:
         load_spec(tmp_path / "absent.yaml")
