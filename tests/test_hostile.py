@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conformance import events
 from conformance.reference import ReferenceConfig, ReferenceServer, create_app
 from conformance.runner import RunOptions, run
 from tests.commands import cli
@@ -298,9 +299,9 @@ def test_provider_dying_mid_run_ends_with_a_report(tmp_path) -> None:
         for _ in range(3):
             server.stdout.readline()
 
-        def kill_after_the_walks(phase: str, message: str) -> None:
+        def kill_after_the_walks(event: events.Event) -> None:
             # killed at a known point of the run, not after a fixed time (machines differ)
-            if "conversation walks:" in message:
+            if isinstance(event, events.StepFinished) and event.name == "conversation walks":
                 server.kill()
                 server.wait()
 
