@@ -8,8 +8,9 @@ a fast one); this prints the figures and writes bench/suite_duration.json.
 It clones this repository's HEAD commit into a temporary folder, installs it the way
 `.ci/run` does (a fresh virtualenv, `pip install -c constraints.txt -e '.[test]'`), checks
 that `.ci/run` ends with exactly the command the README prints, then runs that command in
-the clone and times it (its whole output goes to bench/suite_duration.log). Uncommitted
-changes are not part of the clone (it says so).
+the clone and times it (its whole output goes to bench/suite_duration.log). `../shared`, when
+present, is copied beside the clone, as CI has it (without it the upstream-spec tests skip).
+Uncommitted changes are not part of the clone (it says so).
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="suite-duration-"))
     clone = folder / "messaging-conformance"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    shared = ROOT.parent / "shared"
+    if shared.is_dir():  # beside the clone, as CI has it: the upstream-spec tests need it
+        shutil.copytree(shared, folder / "shared")
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True
     ).stdout.strip()
