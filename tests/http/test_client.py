@@ -16,6 +16,7 @@ from conformance.http.policy import ClientPolicy, PolicyRefused
 from conformance.inputs.manifest import parse_manifest
 from conformance.inputs.profile import Credentials, Secret
 from conformance.report.curl import curl
+from tests.quiet_server import QuietHTTPServer
 
 SECRET = "very-secret-value"
 Handler = Callable[[BaseHTTPRequestHandler], tuple[int, dict[str, str], bytes]]
@@ -43,7 +44,7 @@ def provider() -> Iterator[Callable[[Handler], str]]:
             def log_message(self, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server = QuietHTTPServer(("127.0.0.1", 0), _Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_port}"

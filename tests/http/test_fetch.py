@@ -18,6 +18,7 @@ import pytest
 
 from conformance.errors import ConformanceError
 from conformance.http.fetch import load_manifest
+from tests.quiet_server import QuietHTTPServer
 
 DOCS = Path(__file__).parents[1] / "data" / "docs-manifest.json"
 Serve = Callable[[BaseHTTPRequestHandler], None]
@@ -38,7 +39,7 @@ def server() -> Iterator[Callable[..., str]]:
             def log_message(self, *args: object) -> None:
                 pass
 
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        httpd = QuietHTTPServer(("127.0.0.1", 0), _Handler)
         httpd.daemon_threads = True
         if tls is not None:
             httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
