@@ -134,6 +134,14 @@ class Redactor:
     def __bool__(self) -> bool:
         return self._text is not None
 
+    def may_hold(self, text: str) -> bool:
+        """Whether `text` may hold a secret in some form: False only when it holds none of
+        the anchors (runs of letters and digits no encoding escapes), so a JSON document
+        whose serialization this says False of has no string `scrub_data` would change."""
+        return self._text is not None and (
+            self._anchors is None or bool(self._anchors.search(text))
+        )
+
     def scrub(self, text: str, mark: str = REDACTED) -> str:
         if self._text is None or (self._anchors and not self._anchors.search(text)):
             return text

@@ -141,6 +141,18 @@ def test_a_cut_body_without_a_secret_keeps_its_end(redactor) -> None:
     assert redactor.scrub_bytes(body, truncated=True) == body
 
 
+@pytest.mark.parametrize("encode", ENCODINGS.values(), ids=ENCODINGS.keys())
+def test_a_json_line_holding_any_encoding_may_hold_a_secret(redactor, encode) -> None:
+    """The HAR writer serializes an entry first and walks it with scrub_data only when the
+    line may hold a secret: every encoding, in a value or a key, JSON-escaped or not, says
+    so; a line without one says not, so nearly every entry skips the walk."""
+    for entry in ({"body": f'a\n{encode(SECRET)}"z'}, {encode(SECRET): [1, "x"]}):
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        assert redactor.may_hold(line), line
+    assert not redactor.may_hold(json.dumps({"after": "conversation-0042", "n": 7}))
+    assert not Redactor([]).may_hold(f"x {SECRET} y")  # no secret, nothing to find
+
+
 def test_scrub_data_reaches_keys_and_nested_values(redactor) -> None:
     data = {"a": [SECRET, {"b": quote(SECRET)}], SECRET: 1, "n": 2, "t": (None, TOKEN)}
     scrubbed = redactor.scrub_data(data)

@@ -80,9 +80,11 @@ class HarWriter:
         findings = self._noted.pop(id(exchange), [])
         entry = har_entry(exchange, received, self.body_cap)
         entry["_findings"] = [finding_record(f) for f in findings]
-        if self._redactor:
-            entry = self._redactor.scrub_data(entry)
         line = json.dumps(entry, ensure_ascii=False, default=str)
+        if self._redactor and self._redactor.may_hold(line):
+            # one search over the whole line spares the walk over every string of an entry
+            # that holds no secret, which is nearly every entry (redact.py, may_hold)
+            line = json.dumps(self._redactor.scrub_data(entry), ensure_ascii=False, default=str)
         key = id(exchange)
         with self._lock:
             index = self._count
