@@ -314,7 +314,8 @@ OPTIONS: tuple[Option, ...] = (
         metavar="OLD.json",
         field=None,
         faces=frozenset({"run", "plan", "rejudge", "pytest"}),
-        why_not=_PUBLISHING + "; compare it with `report.baseline.diff`",
+        why_not="the Python API takes it as `verdicting=Verdicting(baseline=...)` "
+        "(conformance.judging), judged with the run",
     ),
     Option(
         "two_sided",
@@ -343,7 +344,8 @@ OPTIONS: tuple[Option, ...] = (
         action="switch",
         field=None,
         faces=frozenset({"run", "plan", "rejudge", "pytest"}),
-        why_not=_PUBLISHING + "; `report.canonical.incomplete_must_rules` says which",
+        why_not="the Python API takes it as `verdicting=Verdicting(require_complete=True)` "
+        "(conformance.judging), judged with the run",
     ),
     Option(
         "har",
