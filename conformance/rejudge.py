@@ -33,6 +33,7 @@ from conformance.inputs.spec import load_spec
 from conformance.judging import Judging, RunFacts, Verdicting
 from conformance.ledger import INTERRUPTED
 from conformance.model import Exchange, Finding, RecordedRequest, RecordedResponse
+from conformance.options import BODY_CAP, TIMEOUT
 from conformance.phases import resend
 from conformance.phases.scenarios.session import Seen
 from conformance.report.canonical import RunReport
@@ -157,8 +158,8 @@ def rejudge(
 
     ctx = CheckContext(
         spec=loaded_spec,
-        timeout=float(options.get("timeout", 10.0)),
-        body_cap=int(options.get("body_cap", 10 * 1024 * 1024)),
+        timeout=float(options.get("timeout", TIMEOUT)),
+        body_cap=int(options.get("body_cap", BODY_CAP)),
     )
     judging = Judging(selected, ctx)
     judging.manifest(manifest)
