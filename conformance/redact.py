@@ -110,7 +110,10 @@ class Redactor:
         self._steps: list[list[re.Pattern[bytes]]] = []  # per form, one per character
         self._anchors: re.Pattern[str] | None = None
         self._byte_anchors: re.Pattern[bytes] | None = None
+        self._runs: list[tuple[str, ...]] = []
+        self._byte_runs: list[tuple[bytes, ...]] = []
         self._tail = 0
+        self._shortest = min((len(form) for form in ordered), default=0)
         if not ordered:
             return
         chars = [[_char(ch) for ch in form] for form in ordered]
@@ -127,6 +130,11 @@ class Redactor:
             literal = "|".join(re.escape(a) for a in sorted(set(anchors)))
             self._anchors = re.compile(literal)
             self._byte_anchors = re.compile(literal.encode())
+            # Every run of letters and digits of a form is in each of its matches, not only
+            # the longest: "reference-secret" anchors on "reference", which every URL of the
+            # reference provider holds, but a match also needs "secret".
+            self._runs = [tuple(re.findall(r"[A-Za-z0-9]+", form)) for form in ordered]
+            self._byte_runs = [tuple(r.encode() for r in runs) for runs in self._runs]
 
     def __repr__(self) -> str:
         return f"Redactor({self._count} secret(s))"
@@ -135,15 +143,20 @@ class Redactor:
         return self._text is not None
 
     def may_hold(self, text: str) -> bool:
-        """Whether `text` may hold a secret in some form: False only when it holds none of
-        the anchors (runs of letters and digits no encoding escapes), so a JSON document
-        whose serialization this says False of has no string `scrub_data` would change."""
+        """Whether `text` may hold a secret in some form: False only when, for every form,
+        some run of its letters and digits (which no encoding escapes) is missing, so a JSON
+        document whose serialization this says False of has no string `scrub_data` would
+        change."""
         return self._text is not None and (
-            self._anchors is None or bool(self._anchors.search(text))
+            self._anchors is None
+            or (
+                self._anchors.search(text) is not None
+                and any(all(run in text for run in runs) for runs in self._runs)
+            )
         )
 
     def scrub(self, text: str, mark: str = REDACTED) -> str:
-        if self._text is None or (self._anchors and not self._anchors.search(text)):
+        if not self.may_hold(text):
             return text
         return self._text.sub(mark, text)
 
@@ -151,7 +164,10 @@ class Redactor:
         """Scrub a body; a body cut short also loses a secret's first part at its very end."""
         if self._bytes is None:
             return body
-        if not self._byte_anchors or self._byte_anchors.search(body):
+        if not self._byte_anchors or (
+            self._byte_anchors.search(body) is not None
+            and any(all(run in body for run in runs) for runs in self._byte_runs)
+        ):
             body = self._bytes.sub(mark.encode(), body)
         return body[: self._cut_point(body)] if truncated else body
 
@@ -174,9 +190,13 @@ class Redactor:
         return len(body)
 
     def scrub_data(self, value: Any) -> Any:
-        """A JSON-like value (report dict) with every string, key included, scrubbed."""
+        """A JSON-like value (report dict) with every string, key included, scrubbed.
+
+        A string shorter than the shortest form cannot hold one (each character of a form
+        matches at least one character): most keys and values of a HAR entry are skipped
+        without a search."""
         if isinstance(value, str):
-            return self.scrub(value)
+            return value if len(value) < self._shortest else self.scrub(value)
         if isinstance(value, dict):
             return {self.scrub_data(k): self.scrub_data(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):  # noqa: UP038 - a tuple: no union built per call

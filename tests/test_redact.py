@@ -306,3 +306,19 @@ def test_a_long_secret_is_handled_whole() -> None:
         assert not leaks(redactor.scrub(f"[{echoed}]"), secret)
     cut = redactor.scrub_bytes(b"ok " + quote(secret, safe="").encode()[:500], truncated=True)
     assert cut == b"ok "
+
+
+def test_one_word_of_a_secret_is_not_a_reason_to_search_for_it() -> None:
+    """Every run of letters and digits of a secret is in each of its encodings, so a text
+    holding only some of them cannot hold it: the reference's "reference-secret" shares
+    "reference" with every URL it serves, and those lines skip the full search; with every
+    run present (escapes between them or not) the secret is still found."""
+    redactor = Redactor(["reference-secret"])
+    url = "https://chat.reference.example/c/901"
+    assert not redactor.may_hold(url)
+    assert redactor.scrub(url) == url
+    apart = "a secret of the reference"  # every run, not as a form: searched, left alone
+    assert redactor.may_hold(apart) and redactor.scrub(apart) == apart
+    for text in ("reference-secret", "reference%2Dsecret", "reference\\u002dsecret"):
+        assert redactor.may_hold(text) and redactor.scrub(text) == REDACTED, text
+        assert redactor.scrub_bytes(text.encode()) == REDACTED.encode(), text

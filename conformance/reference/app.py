@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from conformance.reference.data import CONVERSATIONS
 from conformance.reference.state import InvalidCursor, State
 
 API = "/api/channels/<channel_id>"
@@ -41,7 +42,7 @@ class ReferenceConfig:
     client_id: str = "reference-client"
     client_secret: str = "reference-secret"
     rate_limit: int | None = 50  # requests per second per channel; None or 0 disables
-    conversations: int = 48  # in the main channel (the benchmark scales it)
+    conversations: int = CONVERSATIONS  # in the main channel (the benchmark scales it)
 
 
 class Refusal(Exception):

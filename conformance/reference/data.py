@@ -21,6 +21,10 @@ AGENT_ID = "agent-1"
 SANDBOX = {"conversation": "conv-003", "sender": AGENT_ID, "recipient": "contact-003"}
 LONG_CONVERSATION = "conv-001"
 EXPIRING_CONVERSATION = "conv-002"
+# Conversations in ref-main: one more than a page at the default limit (30), so the default
+# walk follows a cursor. Every full run walks them at limits 1 and 7, looks each up by id and
+# walks them again around a post, so each one costs about four requests a run.
+CONVERSATIONS = 31
 
 SEED = 20211126
 EPOCH = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
@@ -115,7 +119,7 @@ def _conversation(number: int, messages: int, rng: random.Random) -> dict[str, A
     }
 
 
-def build_channels(conversations: int = 48) -> dict[str, dict[str, Any]]:
+def build_channels(conversations: int = CONVERSATIONS) -> dict[str, dict[str, Any]]:
     """Fresh, deterministic data: channel id -> {status, conversations, templates}."""
     rng = random.Random(SEED)
     main = [_conversation(n, 75 if n == 1 else 1 + n % 6, rng) for n in range(1, conversations + 1)]

@@ -31,7 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests per second per channel (0 disables; default 50)",
     )
     parser.add_argument(
-        "--conversations", type=int, default=48, help="conversations in ref-main (default 48)"
+        "--conversations",
+        type=int,
+        default=ReferenceConfig.conversations,
+        help=f"conversations in ref-main (default {ReferenceConfig.conversations})",
     )
     parser.add_argument(
         "--profile",
