@@ -440,6 +440,34 @@ def test_self_signed_tls_is_a_clear_error_then_opt_in(tls_provider, tmp_path) ->
     assert insecure.returncode == 0
 
 
+def test_insecure_verifies_nothing_without_loading_the_ca_store_per_request(
+    tls_provider, monkeypatch
+) -> None:
+    """--insecure reaches a self-signed provider, and its session's one TLS context is made
+    without the system CA store: urllib3's own per-connection context loads the whole store
+    only to verify nothing (about 40 ms of CPU a request)."""
+    import ssl
+
+    import requests
+
+    from conformance.http.transport import new_session, transfer
+
+    profile, _ = tls_provider
+    url = yaml.safe_load(profile.read_text())["manifest"]
+    base = json.loads((profile.parent / url).read_text())["endpoints"]["getTemplates"]
+    loads = []
+    real = ssl.SSLContext.load_default_certs
+    monkeypatch.setattr(
+        ssl.SSLContext, "load_default_certs", lambda self, *a: loads.append(1) or real(self, *a)
+    )
+    session = new_session(verify=False)
+    for _ in range(3):
+        prepared = requests.Request("GET", base.replace(":providerChannelId", "x")).prepare()
+        answer = transfer(session, prepared, timeout=5, body_cap=10**6)
+        assert answer.status == 401  # reached over TLS, unverified (no credentials sent)
+    assert loads == []
+
+
 def test_provider_text_cannot_reach_the_terminal_raw(tmp_path) -> None:
     escape = "\x1b[2J\x1b]0;owned\x07"
 

@@ -13,6 +13,7 @@ Stage: http.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import requests.adapters
 
 
 def new_session(verify: bool | str = True) -> requests.Session:
@@ -33,7 +35,23 @@ def new_session(verify: bool | str = True) -> requests.Session:
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        session.mount("https://", _UnverifiedAdapter())
     return session
+
+
+class _UnverifiedAdapter(requests.adapters.HTTPAdapter):
+    """--insecure with one TLS context that verifies nothing, made once for the session.
+
+    Given none, urllib3 makes a context for every connection and loads the system's whole CA
+    store into it, only to verify nothing with it: about 40 ms of CPU a request, measured on
+    a loopback TLS provider (7 ms with --ca-bundle).
+    """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        from urllib3.util.ssl_ import create_urllib3_context
+
+        kwargs["ssl_context"] = create_urllib3_context(cert_reqs=ssl.CERT_NONE)
+        super().init_poolmanager(*args, **kwargs)
 
 
 @dataclass(frozen=True)
