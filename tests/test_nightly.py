@@ -166,6 +166,41 @@ def test_har_writer_streams_instead_of_keeping_exchanges(tmp_path: Path) -> None
     assert len(log["entries"]) == 300 and log["_conformance"]["seed"] == 1
 
 
+def test_har_writer_walks_only_entries_that_may_hold_a_secret(tmp_path: Path) -> None:
+    """The reference's secret shares "reference" with its URLs and "secret" with the
+    Authorization placeholder the client records: that placeholder (left as it is by the
+    scrub) is no reason to walk an entry, but an echo of the secret anywhere else is, and an
+    Authorization value holding the secret itself is scrubbed like any other string."""
+    from conformance.redact import REDACTED, Redactor
+
+    redactor = Redactor(["reference-secret"])
+    walked = []
+    real = redactor.scrub_data
+
+    def counting(value):
+        if isinstance(value, dict) and "request" in value:
+            walked.append(value["request"]["url"])  # one walk of a whole entry
+        return real(value)
+
+    redactor.scrub_data = counting  # type: ignore[method-assign]
+    writer = HarWriter(tmp_path / "x.har", redactor)
+    url = "http://127.0.0.1:1/api/channels/ref-main/templates?x=reference"
+    placeholder = {"authorization": "Basic <base64 client_id:client_secret>"}
+    answers = [b'{"ok": 1}', b'{"echo": "reference-secret"}']
+    for body in answers:
+        request = RecordedRequest("GET", url, placeholder, None, {})
+        writer.add(Exchange("getTemplates", request, RecordedResponse(200, {}, body)))
+    raw = RecordedRequest("GET", url, {"authorization": "reference-secret"}, None, {})
+    writer.add(Exchange("getTemplates", raw, RecordedResponse(200, {}, b"{}")))
+    writer.close({}, [])
+    entries = json.loads((tmp_path / "x.har").read_text())["log"]["entries"]
+    assert len(walked) == 2  # the echo and the raw header; not the placeholder-only entry
+    assert entries[0]["request"]["headers"][0]["value"] == placeholder["authorization"]
+    assert "reference-secret" not in json.dumps(entries)
+    assert REDACTED in entries[1]["response"]["content"]["text"]
+    assert entries[2]["request"]["headers"][0]["value"] == REDACTED
+
+
 def _now():
     from datetime import UTC, datetime
 

@@ -58,6 +58,7 @@ class HarWriter:
         # judged later (a multi-step one) finds its entry; dead exchanges leave the map.
         self._entries: dict[int, tuple[weakref.ref[Exchange], int]] = {}
         self._noted: dict[int, list[Finding]] = {}
+        self._inert_values: dict[str, bool] = {}  # header value -> the scrub leaves it as is
         # (step, entry indexes) of every Session.conclude, in order: rejudge's step groups.
         self.conclusions: list[tuple[str, list[int]]] = []
         try:
@@ -81,7 +82,7 @@ class HarWriter:
         entry = har_entry(exchange, received, self.body_cap)
         entry["_findings"] = [finding_record(f) for f in findings]
         line = json.dumps(entry, ensure_ascii=False, default=str)
-        if self._redactor and self._redactor.may_hold(line):
+        if self._redactor and self._redactor.may_hold(line) and self._may_hold(entry):
             # one search over the whole line spares the walk over every string of an entry
             # that holds no secret, which is nearly every entry (redact.py, may_hold)
             line = json.dumps(self._redactor.scrub_data(entry), ensure_ascii=False, default=str)
@@ -91,6 +92,30 @@ class HarWriter:
             self._count += 1
             self._entries[key] = (weakref.ref(exchange, lambda _, k=key: self._forget(k)), index)
             self._spool.write(line + "\n")
+
+    def _may_hold(self, entry: dict[str, Any]) -> bool:
+        """`may_hold` of the entry with its Authorization header's value left out when the
+        scrub leaves that value as it is (the client records a placeholder there, never the
+        credential): no other string changes, so False still means nothing to scrub.
+
+        The placeholder names `client_secret`; a secret sharing a word with it and another
+        with the provider's URLs (the reference's `reference-secret`) would otherwise send
+        every entry through the walk.
+        """
+        assert self._redactor is not None
+        headers = entry["request"]["headers"]
+        kept = [h for h in headers if h["name"].lower() != "authorization" or not self._inert(h)]
+        if len(kept) == len(headers):
+            return True
+        probe = {**entry, "request": {**entry["request"], "headers": kept}}
+        return self._redactor.may_hold(json.dumps(probe, ensure_ascii=False, default=str))
+
+    def _inert(self, header: dict[str, str]) -> bool:
+        value = header["value"]
+        if value not in self._inert_values:
+            assert self._redactor is not None
+            self._inert_values[value] = self._redactor.scrub(value) == value
+        return self._inert_values[value]
 
     def conclude(self, step: str, evidence: Sequence[Exchange]) -> None:
         """A conclusion listener: which entries one step handed to its judge."""
