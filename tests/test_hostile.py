@@ -264,9 +264,16 @@ def test_endless_cursors_end_at_the_page_budget(tmp_path) -> None:
             },
         )
 
-    report = run_against(tmp_path, rewrite(endless))
+    report = run_against(tmp_path, rewrite(endless), har=tmp_path / "run.har")
     messages = [f.message for f in report.findings if f.rule == "pagination.cursor-walk"]
     assert any("never ends: no end after 1000 pages" in m for m in messages), messages
+    # A list that never ends is not read whole twice more around a post: that clause is
+    # skipped, saying why, instead of sending 2,000 more requests to a provider shown broken.
+    notes = report.meta["notes"]
+    assert any("did not end within 1000 pages" in n and "SKIPPED" in n for n in notes), notes
+    entries = json.loads((tmp_path / "run.har").read_text())["log"]["entries"]
+    lists = sum(e["_operation"] == "getConversations" for e in entries)
+    assert 1000 < lists < 1300, lists  # the walk, its limit-7 walk, and the other scenarios
 
 
 def test_provider_dying_mid_run_ends_with_a_report(tmp_path) -> None:

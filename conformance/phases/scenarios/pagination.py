@@ -88,6 +88,11 @@ def conversations(session: Session, compare: bool = True) -> None:
     Without `compare` only the discovery walk is made (its pages still judged as a walk).
     """
     evidence = walk_conversations(session, None, PAGE_BUDGET)
+    if len(evidence) >= PAGE_BUDGET and _list_cursor(evidence[-1]) is not None:
+        session.endless_list = (
+            f"the conversation list did not end within {PAGE_BUDGET} pages at the default "
+            "limit (its walk is judged), so it cannot be read whole before and after a post"
+        )
     found = len(session.seen.conversations)
     # Small pages cost a request each: a limit of 1 only for small channels, and each walk's
     # budget follows from how many conversations the first walk found (plus slack).
@@ -162,7 +167,7 @@ def mid_walk(session: Session, rules: frozenset[str]) -> None:
         why = None
     for rule in sorted(rules & {CURSOR_WALK, MESSAGES_CURSOR}):
         evidence: list[Exchange] = []
-        reason = why
+        reason = why or (session.endless_list if rule == CURSOR_WALK else None)
         if reason is None and rule == CURSOR_WALK:
             evidence = _conversations_mid_walk(session)
         elif reason is None:

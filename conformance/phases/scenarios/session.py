@@ -110,6 +110,9 @@ class Session:
     # How the run adapted to the provider (fewer generated cases, a clause skipped): the
     # report's notes.
     adapted: list[str] = field(default_factory=list)
+    # Why the conversation list cannot be read whole (its walk at the default limit ran out
+    # of pages with a cursor still to follow), or None: later full reads would only repeat it.
+    endless_list: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def has(self, operation: str) -> bool:
