@@ -28,7 +28,7 @@ def mutant_run(tmp_path_factory: pytest.TempPathFactory) -> Callable:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `slow` (over ~20 s, mostly waiting) are handed out first: pytest-xdist
+    """Tests marked `slow` (over ~10 s on a loaded run) are handed out first: pytest-xdist
     gives work in collection order, and a long test started last would end the run alone.
     Only the schedule changes: no test depends on another's order."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

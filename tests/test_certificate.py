@@ -350,6 +350,7 @@ def evidence(folder: Path) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_certify_then_verify_har_passes_on_the_bundled_reference(certified) -> None:
     out = certified / "reports"
     assert {p.name for p in out.iterdir()} >= {*FILENAMES.values(), "run.har", "report.json"}
@@ -541,6 +542,7 @@ def test_a_rightly_signed_certificate_the_recorded_run_does_not_support_fails(
         ), failing
 
 
+@pytest.mark.slow
 def test_verify_manifest_checks_the_manifest_served_now(tmp_path, capsys) -> None:
     """A provider served with a profile: its manifest URL is up while verify runs."""
     private, _ = dsse.generate(tmp_path / "k.key")

@@ -234,6 +234,7 @@ def nightly_script(recipe: Path) -> str:
 @pytest.mark.parametrize(
     "recipe", [CI / "github-actions-nightly.yml", GITLAB[0]], ids=lambda p: p.name
 )
+@pytest.mark.slow
 def test_nightly_keeps_the_last_accepted_report_and_fails_on_regressions(recipe, tmp_path) -> None:
     """Night 1 has no baseline: a failing provider is recorded and becomes the baseline.
     Night 2 is worse: the job fails and the baseline is left as it was (the cache is only

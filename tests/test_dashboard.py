@@ -255,6 +255,7 @@ def failed_in(folder: Path) -> set[str]:
 
 
 @pytest.mark.xdist_group("dashboard matrix")  # shares the module fixture `matrix`
+@pytest.mark.slow
 def test_matrix_certifies_the_conformant_provider_only(matrix) -> None:
     history = matrix / "history"
     assert sorted(p.name for p in (history / "steady").iterdir()) == ["1001", "1002"]

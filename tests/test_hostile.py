@@ -142,6 +142,7 @@ def test_connection_reset_mid_body(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("name", ["huge", "gzip-bomb", "not-json"])
+@pytest.mark.slow
 def test_oversized_and_broken_bodies(tmp_path, name) -> None:
     def huge(start_response):
         start_response("200 OK", [("Content-Type", "application/json")])
@@ -216,6 +217,7 @@ def test_redirects_are_never_followed(tmp_path, target) -> None:
     assert all(not h.startswith("/steal") for h in hits)
 
 
+@pytest.mark.slow
 def test_429_storm_far_ahead_is_bounded_by_the_retry_budget(tmp_path) -> None:
     def storm(environ, status, headers, body):
         if path(environ).endswith("/templates"):
@@ -239,6 +241,7 @@ def test_429_storm_far_ahead_is_bounded_by_the_retry_budget(tmp_path) -> None:
     assert time.monotonic() - started < 60
 
 
+@pytest.mark.slow
 def test_endless_cursors_end_at_the_page_budget(tmp_path) -> None:
     counter = iter(range(10**9))
 

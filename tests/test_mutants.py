@@ -74,6 +74,7 @@ def test_should_mutant_fails_under_strict(mutant_run, fault: Fault) -> None:
 # A fixed list, so every run of the suite checks the same seeds; bench/robustness.py draws
 # 20 random ones, and a seed it finds uncertified belongs in this list.
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6, 7, 8, 1913, 20261126])
+@pytest.mark.slow
 def test_reference_has_zero_findings(tmp_path: Path, seed: int) -> None:
     with provider(tmp_path) as (_, profile):
         report = run(RunOptions(profile=profile, seed=seed, max_examples=10))
@@ -137,6 +138,7 @@ def _tolerant_request(environ: dict) -> None:
 TOLERANT = _chain(before(_tolerant_request), rewrite(_tolerant_body))
 
 
+@pytest.mark.slow
 def test_tolerant_conformant_variant_is_certified(tmp_path: Path) -> None:
     with provider(tmp_path, TOLERANT) as (_, profile):
         report = run(RunOptions(profile=profile, seed=8, max_examples=10))
@@ -167,6 +169,7 @@ def _moves_on(environ, status, headers, body):
     return status, headers, body
 
 
+@pytest.mark.slow
 def test_a_provider_whose_data_moves_on_between_reads_is_certified(tmp_path: Path) -> None:
     with provider(tmp_path, rewrite(_moves_on)) as (_, profile):
         report = run(RunOptions(profile=profile, seed=5, max_examples=10))

@@ -109,6 +109,7 @@ def recorded(tmp_path_factory) -> tuple[Path, dict]:
 
 
 @pytest.mark.xdist_group("nightly recorded run")  # shares a module fixture
+@pytest.mark.slow
 def test_har_is_valid_har_1_2_with_findings_context_and_inputs(recorded) -> None:
     tmp, har = recorded
     log = har["log"]
@@ -268,6 +269,7 @@ def _counting(app, counter: Counter, lock: threading.Lock):
     return middleware
 
 
+@pytest.mark.slow
 def test_rejudge_command_sends_nothing_and_writes_the_reports(tmp_path: Path) -> None:
     counter: Counter = Counter()
     lock = threading.Lock()
@@ -466,6 +468,7 @@ def test_findings_that_did_not_reproduce_are_listed_apart() -> None:
     assert diff(old, broken).regressed
 
 
+@pytest.mark.slow
 def test_diff_command_lists_flaky_findings_apart(tmp_path: Path) -> None:
     result, reports = _flaky_run(tmp_path / "night2", every=2)
     with provider(tmp_path / "night1", None, quick) as (_, profile):
@@ -483,6 +486,7 @@ def test_diff_command_lists_flaky_findings_apart(tmp_path: Path) -> None:
 
 
 # -- --require-complete and versions ----------------------------------------------------------
+@pytest.mark.slow
 def test_require_complete_fails_a_run_with_a_skipped_must_rule(tmp_path: Path) -> None:
     def strip(profile: dict) -> None:
         quick(profile)
@@ -520,6 +524,7 @@ def _requests(har: Path) -> list[tuple[str, str, str]]:
     return out
 
 
+@pytest.mark.slow
 def test_same_seed_sends_the_same_requests_in_the_same_order(tmp_path: Path) -> None:
     fault = next(f for f in FAULTS if f.name == "three participants")
     hars = []

@@ -16,6 +16,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,7 @@ def test_readme_release_commands_match_the_release_workflow() -> None:
         assert command.replace(".venv/bin/python", "python") in runs
 
 
+@pytest.mark.slow
 def test_build_and_twine_check_as_printed(tmp_path) -> None:
     source = tmp_path / "src"
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE)

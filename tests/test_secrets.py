@@ -18,6 +18,8 @@ import re
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
+import pytest
+
 from conformance.reference import ReferenceConfig
 from tests.commands import cli
 from tests.faults import _chain, before, provider, rewrite
@@ -144,6 +146,7 @@ def _echo(environ, status, headers, body):
 ECHO = _chain(before(_remember_request), rewrite(_echo), before(_accept_any_client_id))
 
 
+@pytest.mark.slow
 def test_echoing_provider_leaks_no_credential_into_any_output(tmp_path: Path) -> None:
     config = ReferenceConfig(client_id=CLIENT_ID, client_secret=SECRET)
     out = tmp_path / "out"
@@ -205,6 +208,7 @@ def test_a_disclosing_error_body_is_quoted_with_its_credential_scrubbed(tmp_path
         assert not leaks(path_.read_text(), secret="reference-secret"), path_.name
 
 
+@pytest.mark.slow
 def test_certificate_page_and_badge_carry_no_credential(tmp_path: Path) -> None:
     """certify with a secret-bearing profile: the certificate (whose payload is base64, which
     the scan decodes), its page and the badge hold no form of the client secret."""

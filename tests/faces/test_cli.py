@@ -116,6 +116,7 @@ def test_unwritable_report_dir_is_exit_2(tmp_path) -> None:
     assert result.returncode == 2 and "cannot write reports" in result.stderr
 
 
+@pytest.mark.slow
 def test_failing_run_writes_a_report_without_secrets(tmp_path) -> None:
     fault = next(f for f in FAULTS if f.rule == "error.code-matches-status")
 
@@ -160,6 +161,7 @@ def test_failing_run_writes_a_report_without_secrets(tmp_path) -> None:
     assert finding["reproduce"].startswith("curl ") and "$CLIENT_SECRET" in finding["reproduce"]
 
 
+@pytest.mark.slow
 def test_default_run_command_certifies_the_reference(tmp_path) -> None:
     result = cli("run", "--report-dir", str(tmp_path), "--max-examples", "5", "--seed", "4")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -245,6 +245,7 @@ def _in(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_same_seed_same_requests_through_the_cli_the_pytest_face_and_the_api(
     tmp_path, monkeypatch
 ) -> None:

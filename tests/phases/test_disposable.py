@@ -131,6 +131,7 @@ def test_recreate_runs_before_the_delete_and_its_output_is_reported(tmp_path: Pa
     assert data["profile"]["disposable_channel"]["recreate"] == "echo recreated acme-tmp"
 
 
+@pytest.mark.slow
 def test_two_runs_against_one_served_reference_are_both_certified(tmp_path: Path) -> None:
     port = free_port()
     profile = tmp_path / "profile.yaml"

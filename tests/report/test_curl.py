@@ -280,6 +280,7 @@ def _refuse_posts_and_odd_queries(environ, status, headers, body):
     return status, headers, body
 
 
+@pytest.mark.slow
 def test_every_reproduce_line_of_a_run_sends_its_findings_request(
     recording: Recording, tmp_path: Path
 ) -> None:

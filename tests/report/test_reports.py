@@ -73,6 +73,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     return out
 
 
+@pytest.mark.slow
 def test_all_four_files_and_no_secret_anywhere(runs) -> None:
     folder = runs["a"]
     names = sorted(p.name for p in (folder / "out").iterdir())
@@ -151,6 +152,7 @@ def test_identical_runs_diff_as_no_change(runs) -> None:
     assert result.returncode == 0 and result.stdout.startswith("no change")
 
 
+@pytest.mark.slow
 def test_baseline_marks_known_failures_and_fails_only_on_regressions(runs, tmp_path) -> None:
     baseline = runs["a"] / "out" / "report.json"
     wrap = _chain(fault("participants.exactly-two"), rewrite(hostile_and_echoing))
