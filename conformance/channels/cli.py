@@ -14,7 +14,7 @@ import signal
 import threading
 from typing import Any
 
-from conformance.channels.simulator import RETIRED
+from conformance.channels import RETIRED
 
 DESCRIPTION = (
     "Serve a local imitation of Pipedrive's Channels API, record every call your app makes, "

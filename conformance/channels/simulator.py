@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from conformance.channels import RETIRED
 from conformance.channels.api import create_app
 from conformance.channels.choreography import Choreography
 from conformance.channels.desk import Desk
@@ -34,19 +35,6 @@ from conformance.options import TIMEOUT
 from conformance.report.canonical import RunReport
 from conformance.rules import CATALOGUE, select
 
-# Pipedrive retired the Channels API: the simulator certifies against its last published
-# contract (for integrations built on it, and for platforms that implement the same contract).
-RETIRED = {
-    "notice": "Pipedrive changelog: Breaking change: Deprecation of Channels API",
-    "announced": "2025-11-14",
-    "removed": "2026-02-01",
-    "operations": [
-        "POST /v1/channels",
-        "POST /v1/channels/messages/receive",
-        "DELETE /v1/channels/{id}",
-        "DELETE /v1/channels/{channel-id}/conversations/{conversation-id}",
-    ],
-}
 SPEC_VERSION = (
     "Pipedrive API v1, Channels: the last published contract (Pipedrive removed these "
     f"operations on {RETIRED['removed']}, announced {RETIRED['announced']})"

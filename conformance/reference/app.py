@@ -13,13 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from conformance.reference.data import CONVERSATIONS
+from conformance.reference.config import ReferenceConfig
 from conformance.reference.state import InvalidCursor, State
 
 API = "/api/channels/<channel_id>"
@@ -35,14 +34,6 @@ ROUTES = {
 }
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 30
-
-
-@dataclass(frozen=True)
-class ReferenceConfig:
-    client_id: str = "reference-client"
-    client_secret: str = "reference-secret"
-    rate_limit: int | None = 50  # requests per second per channel; None or 0 disables
-    conversations: int = CONVERSATIONS  # in the main channel (the benchmark scales it)
 
 
 class Refusal(Exception):

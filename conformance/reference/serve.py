@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from conformance.reference.app import ReferenceConfig
-from conformance.reference.server import ReferenceServer
+from conformance.reference.config import ReferenceConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +69,8 @@ def add_channels_api(profile: Path, token: str, pipedrive_url: str | None) -> No
 
 
 def run(args: argparse.Namespace) -> int:
+    from conformance.reference.server import ReferenceServer
+
     config = ReferenceConfig(
         args.client_id, args.client_secret, args.rate_limit or None, args.conversations
     )
