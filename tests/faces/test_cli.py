@@ -241,3 +241,22 @@ def test_plan_for_the_bundled_reference(tmp_path) -> None:
         for line in lines
     ), result.stdout
     assert "scenarios: auth" in result.stdout and result.stderr == ""
+
+
+def test_the_command_line_starts_without_the_providers_apps() -> None:
+    """Every command builds the whole parser; the reference's and the Channels simulator's
+    Flask apps load only when a command serves one (a fifth of a short command's start-up,
+    paid by every `run --profile` of a vendor's CI and by the suite's own CLI tests)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from conformance.faces.cli import build_parser; build_parser(); "
+        "import conformance.runner; "
+        "print(sorted(m for m in ('flask', 'conformance.reference.app', "
+        "'conformance.channels.simulator') if m in sys.modules))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert shown.strip() == "[]", shown
