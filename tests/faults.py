@@ -763,9 +763,11 @@ class DiesOn:
                 time.sleep(0.2)
                 return cut(environ)
             if self.predicate(environ) and self.server is not None:
+                # Dead before any connection breaks: whoever sees the killer's connection
+                # break (a test replaying it with curl) may look at `dead` at once.
+                self.dead = True
                 self.server._server.socket.shutdown(socket.SHUT_RDWR)  # no new connection
                 cut(environ)  # the killer's connection breaks first, without an answer
-                self.dead = True
                 threading.Thread(target=self.server.stop, daemon=True).start()
                 return []
             return app(environ, start_response)
