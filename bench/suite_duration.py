@@ -116,6 +116,9 @@ def main() -> None:
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         runs.append({"test_s": round(test_s, 1), "cpu_s": round(cpu, 1), "exit": tested.returncode})
         print(f"run {number}: {test_s:.1f} s, {cpu:.1f} s of CPU (exit {tested.returncode})")
+        for line in (tested.stdout + tested.stderr).splitlines():
+            if line.startswith(("FAILED ", "ERROR ")):
+                print(f"  {line}")
     (ROOT / "bench" / "suite_duration.log").write_text(tested.stdout + tested.stderr)
     output = (tested.stdout + tested.stderr).strip().splitlines()
     tail = output[-6:]
