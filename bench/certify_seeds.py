@@ -5,11 +5,12 @@ face; the tests keep a fixed list of seeds, this loop walks many more. Nothing i
 it prints, per face, how many seeds were certified and the ones that were not (each belongs
 in the tests' fixed list once fixed), and writes bench/certify_seeds.json.
 
-    python bench/certify_seeds.py [--first 1] [--count 50] [--examples 10]
+    python bench/certify_seeds.py [--first 1] [--count 50] [--examples 10] [--face cli|api]
 
 The CLI runs are `messaging-conformance run --seed S` with its defaults (no --profile: the
 embedded reference), each in an empty working directory that must stay empty; the API runs
-are `conformance.run(seed=S, max_examples=EXAMPLES)`.
+are `conformance.run(seed=S, max_examples=EXAMPLES)`. `--face` runs one face only; the
+other face's last figures stay in the file, each face with the commit it was measured on.
 """
 
 from __future__ import annotations
@@ -82,13 +83,18 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=1)
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--examples", type=int, default=10, help="max_examples of the API runs")
+    parser.add_argument("--face", choices=["cli", "api"], help="run one face only")
     args = parser.parse_args()
     seeds = range(args.first, args.first + args.count)
-    out: dict[str, Any] = {}
-    for face, one in (
-        ("cli", through_cli),
-        ("api", lambda seed: through_api(seed, args.examples)),
-    ):
+    saved = ROOT / "bench" / "certify_seeds.json"
+    out: dict[str, Any] = json.loads(saved.read_text()) if args.face and saved.exists() else {}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    faces = (("cli", through_cli), ("api", lambda seed: through_api(seed, args.examples)))
+    for face, one in faces:
+        if args.face and face != args.face:
+            continue
         started = time.monotonic()
         results = []
         for seed in seeds:
@@ -97,6 +103,7 @@ def main() -> None:
             print(f"{face} seed {seed}: {mark}", flush=True)
         bad = [r for r in results if not certified(r)]
         out[face] = {
+            "commit": commit,
             "seeds": [seeds.start, seeds.stop - 1],
             "certified": len(results) - len(bad),
             "of": len(results),
@@ -104,7 +111,7 @@ def main() -> None:
             "seconds": round(time.monotonic() - started, 1),
         }
         print(f"{face}: {len(results) - len(bad)}/{len(results)} seeds certified", flush=True)
-    (ROOT / "bench" / "certify_seeds.json").write_text(json.dumps(out, indent=2) + "\n")
+    saved.write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":

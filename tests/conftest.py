@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import signal
@@ -17,6 +18,17 @@ def pytest_configure(config: pytest.Config) -> None:
     ignored) here, it is back to the default in each child."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # The tests' own @given tests generate as the suite does (conformance.phases.fuzzing):
+    # without hypothesis' pool of literals from "local" modules (so a fresh clone draws what a
+    # warm checkout draws), and with its caches in the user's cache folder, not ./.hypothesis:
+    # in a fresh clone every pytest process otherwise rebuilt hypothesis' unicode tables
+    # (~2 s of CPU apiece) and collected those literals by parsing every module.
+    from conformance.phases.fuzzing import hypothesis_home, no_local_constants
+
+    session = contextlib.ExitStack()
+    session.enter_context(no_local_constants())
+    session.enter_context(hypothesis_home())
+    config.add_cleanup(session.close)
 
 
 @pytest.fixture(scope="session")
