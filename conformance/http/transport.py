@@ -12,11 +12,13 @@ Stage: http.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,11 +103,7 @@ def transfer(
         raise TransferFailed(f"connection: {reason(exc)}", exc) from None
     # A hard deadline for the body: a server dripping bytes keeps every single read under
     # the socket timeout, so only cutting the connection ends it in time.
-    watchdog = threading.Timer(
-        max(0.0, started + timeout - time.monotonic()) + 0.5, _cut, [response]
-    )
-    watchdog.daemon = True
-    watchdog.start()
+    alarm = WATCHDOG.arm(started + timeout + 0.5, lambda: _cut(response))
     try:
         body, truncated, timed_out, oversize = _read_body(response, started, timeout, body_cap)
     except (requests.RequestException, OSError, ValueError) as exc:
@@ -113,7 +111,7 @@ def transfer(
             raise TransferFailed(f"timeout: body not complete within {timeout:g} s", exc) from None
         raise TransferFailed(f"connection: {reason(exc)}", exc) from None
     finally:
-        watchdog.cancel()
+        alarm.cancel()
         response.close()
     return Received(
         response.status_code,
@@ -124,6 +122,76 @@ def transfer(
         timed_out,
         oversize,
     )
+
+
+class Alarm:
+    """One armed deadline of the `Watchdog`; `cancel` is idempotent and cheap."""
+
+    __slots__ = ("action",)
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self.action: Callable[[], None] | None = action
+
+    def cancel(self) -> None:
+        self.action = None
+
+
+class Watchdog:
+    """Runs each armed action at its deadline unless cancelled first, on one thread.
+
+    Every request arms one: a thread (a `threading.Timer`) per request cost about a tenth of
+    a millisecond of CPU to start and stop, and a run sends thousands of requests whose
+    deadlines almost never fire. The thread starts with the first alarm and ends once
+    nothing has been armed for a while, so an idle process keeps no thread of ours.
+    """
+
+    IDLE_SECONDS = 2.0
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Alarm]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float, action: Callable[[], None]) -> Alarm:
+        """`action` runs at `deadline` (time.monotonic) unless the alarm is cancelled."""
+        alarm = Alarm(action)
+        with self._wake:
+            earliest = self._heap[0][0] if self._heap else None
+            heapq.heappush(self._heap, (deadline, next(self._order), alarm))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="deadlines", daemon=True)
+                self._thread.start()
+            elif earliest is None or deadline < earliest:
+                self._wake.notify()
+        return alarm
+
+    def _watch(self) -> None:
+        while True:
+            due: list[Alarm] = []
+            with self._wake:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][0] <= now or self._heap[0][2].action is None):
+                    due.append(heapq.heappop(self._heap)[2])
+                if not due:
+                    if not self._heap and not self._wake.wait(self.IDLE_SECONDS):
+                        if not self._heap:  # nothing armed for a while: end the thread
+                            self._thread = None
+                            return
+                    elif self._heap:
+                        self._wake.wait(self._heap[0][0] - now)
+                    continue
+            for alarm in due:
+                action = alarm.action
+                if action is not None:
+                    alarm.cancel()
+                    try:
+                        action()
+                    except Exception:  # noqa: BLE001 - one failed cut must not stop the others
+                        pass
+
+
+WATCHDOG = Watchdog()
 
 
 def _read_body(
