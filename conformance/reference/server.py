@@ -9,14 +9,16 @@ Stage: reference.
 
 from __future__ import annotations
 
+import queue
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
 from conformance.reference.app import ROUTES, ReferenceConfig, create_app
 from conformance.reference.data import (
@@ -33,6 +35,60 @@ WsgiApp = Callable[..., Any]
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+
+class _PooledWSGIServer(BaseWSGIServer):
+    """Concurrent like Werkzeug's ThreadedWSGIServer, but a connection goes to an idle worker
+    thread when there is one instead of to a new thread.
+
+    Every request the suite sends opens a connection (Werkzeug closes each after one
+    answer), and starting a thread for it cost about 0.1 ms of CPU; a run sends thousands.
+    There is never a queue: with no idle worker a new one starts, so a provider stuck on one
+    request (a fault under test) never holds up another. Workers end at `server_close`.
+    """
+
+    multithread = True  # also makes Werkzeug answer in HTTP/1.1, as its threaded server does
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
+        self._idle = 0
+        self._pool_lock = threading.Lock()
+        super().__init__(*args, **kwargs)  # (which calls server_close once, given an fd)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._pool_lock:
+            if self._idle:
+                self._idle -= 1  # that worker's next get() is this job
+            else:
+                worker = threading.Thread(
+                    target=self._work, name=f"reference-worker-{self.server_address[1]}", daemon=True
+                )
+                self._workers.append(worker)
+                worker.start()
+        self._jobs.put((request, client_address))
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            request, client_address = job
+            try:
+                self.finish_request(request, client_address)
+            except Exception:  # noqa: BLE001 - as socketserver's own threads do
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+            with self._pool_lock:
+                self._idle += 1
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._pool_lock:
+            workers, self._workers = self._workers, []
+        for _ in workers:
+            self._jobs.put(None)
+        deadline = time.monotonic() + 1.0  # a worker stuck in a faulty handler is a daemon
+        for worker in workers:
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 class ReferenceServer:
@@ -53,17 +109,15 @@ class ReferenceServer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         listener = socket.create_server((host, port), family=family)
         try:
-            self._server: BaseWSGIServer = make_server(
+            self._server: BaseWSGIServer = _PooledWSGIServer(
                 host,
                 port,
                 served,
-                threaded=True,
+                _QuietHandler if quiet else WSGIRequestHandler,
                 fd=listener.fileno(),
-                request_handler=_QuietHandler if quiet else WSGIRequestHandler,
             )
         finally:
             listener.close()  # Werkzeug serves a duplicate of it
-        self._server.daemon_threads = True
         self.host = host
         self.port = self._server.socket.getsockname()[1]
         self._thread: threading.Thread | None = None
