@@ -62,7 +62,9 @@ class _PooledWSGIServer(BaseWSGIServer):
                 self._idle -= 1  # that worker's next get() is this job
             else:
                 worker = threading.Thread(
-                    target=self._work, name=f"reference-worker-{self.server_address[1]}", daemon=True
+                    target=self._work,
+                    name=f"reference-worker-{self.server_address[1]}",
+                    daemon=True,
                 )
                 self._workers.append(worker)
                 worker.start()
