@@ -70,8 +70,14 @@ def mutant_group(fault: Fault) -> pytest.MarkDecorator:
 
 
 def mutant_params(faults: list[Fault]) -> list[object]:
-    """`faults` as pytest params named by the mutant and grouped per mutant for xdist."""
-    return [pytest.param(f, id=f.name, marks=mutant_group(f)) for f in faults]
+    """`faults` as pytest params named by the mutant and grouped per mutant for xdist; the
+    retry_by mutants are `slow` (they wait out the reference's rate limit)."""
+    return [
+        pytest.param(
+            f, id=f.name, marks=[mutant_group(f), *([pytest.mark.slow] if needs_429(f) else [])]
+        )
+        for f in faults
+    ]
 
 
 def cache(factory: pytest.TempPathFactory) -> Callable[[Fault], MutantRun]:

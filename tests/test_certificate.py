@@ -575,6 +575,7 @@ def test_verify_manifest_checks_the_manifest_served_now(tmp_path, capsys) -> Non
     assert len(gone) == 1 and gone[0].startswith("FAIL manifest: cannot check"), gone
 
 
+@pytest.mark.slow
 def test_a_failing_run_writes_no_certificate_and_says_why(tmp_path) -> None:
     private, _ = dsse.generate(tmp_path / "k.key")
     out = tmp_path / "out"

@@ -31,13 +31,18 @@ def must_rules(fault: Fault) -> list[str]:
 PAIRS = [(fault, rule) for fault in FAULTS for rule in must_rules(fault)]
 
 
+def rate_limited(fault: Fault, rule: str) -> bool:
+    """Whether a 429 is the evidence: the run keeps the reference's rate limit, and waits."""
+    return rule.startswith("error.retry-by") or fault.rule.startswith("error.retry-by")
+
+
 def run_only(tmp_path: Path, fault: Fault, rule: str):
     """The mutant's own run (its options; every mutant here runs with --no-fuzz), with
     `--only RULE`. The burst, and the reference's own rate limit, are kept only where a 429
     is the evidence, as in the mutant's full run (tests/mutant_runs.py): elsewhere the limit
     only made the run wait out 429s that judge nothing the rule is about (five times the
     wall time, a fifth more CPU)."""
-    limited = rule.startswith("error.retry-by") or fault.rule.startswith("error.retry-by")
+    limited = rate_limited(fault, rule)
 
     def edit(profile: dict) -> None:
         if not limited:
@@ -55,7 +60,16 @@ def run_only(tmp_path: Path, fault: Fault, rule: str):
 
 
 @pytest.mark.parametrize(
-    ("fault", "rule"), PAIRS, ids=[f"{fault.name}::{rule}" for fault, rule in PAIRS]
+    ("fault", "rule"),
+    [
+        pytest.param(
+            fault,
+            rule,
+            id=f"{fault.name}::{rule}",
+            marks=[pytest.mark.slow] if rate_limited(fault, rule) else [],
+        )
+        for fault, rule in PAIRS
+    ],
 )
 def test_only_the_rule_still_fails_it(tmp_path: Path, fault: Fault, rule: str) -> None:
     assert not fault.fuzz  # a clause that needs fuzzing would be skipped under --no-fuzz

@@ -22,6 +22,11 @@ from tests.faults import path, provider
 ODD = "wa-main:{} +=é@s.whatsapp.net"
 _IDS = re.compile(r'"((?:conv|contact)-\d{3}|msg-\d{3}-\d{3})"')
 
+FUZZ_OR_NOT = [
+    pytest.param(False, id="scenarios"),
+    pytest.param(True, id="fuzzing", marks=pytest.mark.slow),
+]
+
 
 def odd_channels(conversations: int = 48) -> dict:
     """The reference's data with every conversation, contact and message id made odd."""
@@ -53,7 +58,7 @@ def sandbox(profile: dict) -> None:
     profile["sandbox"]["recipient"] = ODD.format("contact-003")
 
 
-@pytest.mark.parametrize("fuzz", [False, True], ids=["scenarios", "fuzzing"])
+@pytest.mark.parametrize("fuzz", FUZZ_OR_NOT)
 def test_odd_ids_are_encoded_once_and_a_conformant_provider_gets_no_finding(
     tmp_path: Path, monkeypatch, fuzz: bool
 ) -> None:
@@ -81,7 +86,7 @@ def no_sandbox(profile: dict) -> None:
     profile.pop("sandbox")  # the channel has no conversation to post into
 
 
-@pytest.mark.parametrize("fuzz", [False, True], ids=["scenarios", "fuzzing"])
+@pytest.mark.parametrize("fuzz", FUZZ_OR_NOT)
 def test_a_conformant_provider_with_an_empty_channel_gets_no_finding(
     tmp_path: Path, monkeypatch, fuzz: bool
 ) -> None:

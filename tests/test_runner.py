@@ -34,6 +34,7 @@ def no_probe(profile: dict) -> None:
     profile.pop("rate_limit_probe", None)
 
 
+@pytest.mark.slow
 def test_default_run_certifies_the_reference_with_every_rule_passed() -> None:
     report = run(RunOptions(seed=7, max_examples=10))
     assert report.verdict == "certified" and report.exit_code == 0
@@ -68,6 +69,7 @@ def test_same_seed_same_results(tmp_path: Path) -> None:
     assert 0 < first.meta["first_finding_s"] <= first.meta["duration_s"]
 
 
+@pytest.mark.slow
 def test_should_failure_fails_only_under_strict(tmp_path: Path) -> None:
     fault = next(f for f in FAULTS if f.rule == "response.null-cursor")
     with provider(tmp_path, fault.wrap, no_probe) as (_, profile):

@@ -271,6 +271,7 @@ def test_a_hanging_endpoint_is_abandoned_after_two_timeouts(tmp_path) -> None:
     assert elapsed < 120  # hang detector; at default settings the figure is in bench/
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_a_partial_report(tmp_path) -> None:
     with provider(tmp_path, None, None, ReferenceConfig(rate_limit=5)) as (_, profile):
         process = subprocess.Popen(

@@ -22,6 +22,7 @@ from tests.commands import cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_python_api_run_and_load_report(tmp_path) -> None:
     from conformance.events import Event, Request, StepStarted
 
@@ -295,6 +296,7 @@ def _first_difference(a: list, b: list) -> str:
     return f"request {index}: {a[index]!r:.300} != {b[index]!r:.300}"
 
 
+@pytest.mark.slow
 def test_the_api_certifies_the_reference_on_seed_1(tmp_path, monkeypatch) -> None:
     """Seed 1 once generated the reference's suspended fixture channel as a "valid" request
     (hypothesis drew it from the suite's own source): 401, auth.valid-accepted failed."""

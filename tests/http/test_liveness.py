@@ -84,6 +84,7 @@ def _issued(channel: str, cursor: str) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_provider_dying_on_a_fuzzed_query_value_with_two_workers(tmp_path: Path) -> None:
     with provider(tmp_path, DiesOn(_invalid_cursor), lambda p: p.pop("rate_limit_probe")) as (
         server,
