@@ -8,7 +8,9 @@ a fast one); this prints the figures and writes bench/suite_duration.json.
 It clones this repository's HEAD commit into a temporary folder, installs it the way
 `.ci/run` does (a fresh virtualenv, `pip install -c constraints.txt -e '.[test]'`), checks
 that `.ci/run` ends with exactly the command the README prints, then runs that command in
-the clone and times it (its whole output goes to bench/suite_duration.log). `../shared`, when
+the clone and times it (its whole output goes to bench/suite_duration.log), with a fixed
+pure-Python loop timed before and after each run (the host probe: a slower host, not a
+slower suite, shows there). `../shared`, when
 present, is copied beside the clone, as CI has it (without it the upstream-spec tests skip).
 Uncommitted changes are not part of the clone (it says so). The run is CPU-bound on two
 cores, and the CPU the same work takes varies between runs on a shared host, so the user+sys
@@ -66,6 +68,22 @@ def shell(command: str, cwd: Path, **env: str) -> tuple[float, subprocess.Comple
     return time.monotonic() - started, result
 
 
+def host_probe() -> float:
+    """CPU seconds a fixed pure-Python loop takes now (the best of three).
+
+    The same instructions every time, so a larger figure means a slower host: on the shared
+    machine the CPU that the same test run takes drifts by a fifth within an hour, and this
+    figure, taken before and after each run, tells a slower host from a slower suite.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.process_time(), 0
+        for i in range(2_000_000):
+            total += i * i % 7
+        best = min(best, time.process_time() - started)
+    return round(best, 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the clone (prints where)")
@@ -110,12 +128,24 @@ def main() -> None:
     extra = {"PYTEST_ADDOPTS": f"--durations={args.durations}"} if args.durations else {}
     runs = []
     for number in range(1, args.runs + 1):
+        probe = host_probe()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         test_s, tested = shell(command, clone, **extra)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        runs.append({"test_s": round(test_s, 1), "cpu_s": round(cpu, 1), "exit": tested.returncode})
-        print(f"run {number}: {test_s:.1f} s, {cpu:.1f} s of CPU (exit {tested.returncode})")
+        probes = [probe, host_probe()]
+        runs.append(
+            {
+                "test_s": round(test_s, 1),
+                "cpu_s": round(cpu, 1),
+                "exit": tested.returncode,
+                "host_probe_s": probes,  # before and after: larger is a slower host
+            }
+        )
+        print(
+            f"run {number}: {test_s:.1f} s, {cpu:.1f} s of CPU (exit {tested.returncode}); "
+            f"host probe {probes[0]:.3f} / {probes[1]:.3f} s before / after"
+        )
         for line in (tested.stdout + tested.stderr).splitlines():
             if line.startswith(("FAILED ", "ERROR ")):
                 print(f"  {line}")
