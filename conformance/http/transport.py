@@ -174,12 +174,11 @@ class Watchdog:
                 while self._heap and (self._heap[0][0] <= now or self._heap[0][2].action is None):
                     due.append(heapq.heappop(self._heap)[2])
                 if not due:
-                    if not self._heap and not self._wake.wait(self.IDLE_SECONDS):
-                        if not self._heap:  # nothing armed for a while: end the thread
-                            self._thread = None
-                            return
-                    elif self._heap:
+                    if self._heap:
                         self._wake.wait(self._heap[0][0] - now)
+                    elif not self._wake.wait(self.IDLE_SECONDS) and not self._heap:
+                        self._thread = None  # nothing armed for a while: end the thread
+                        return
                     continue
             for alarm in due:
                 action = alarm.action
